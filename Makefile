@@ -1,0 +1,133 @@
+# ul: YOLO training as a Unix pipeline. INSTALL explains the targets.
+#
+#   make                 libul and every tool (bin/ul-*)
+#   make check           every test that needs no GPU, through prove
+#   make check SAN=1     the same, built with ASan and UBSan
+#   make install         PREFIX=/usr/local, DESTDIR= for staging
+#   make deps            install the Debian packages (make does it when needed)
+#   make clean
+#
+# CUDA=0 skips the CUDA probe; CUDA=1 makes a failed probe an error.
+# WERROR=1 (the default under CI) turns warnings into errors.
+
+VERSION := 0.1.0
+PREFIX  ?= /usr/local
+DESTDIR ?=
+SAN     ?= 0
+CUDA    ?= auto
+WERROR  ?= $(if $(CI),1,0)
+DEPS    ?= 1
+
+ifeq ($(SAN),1)
+O      := build/san
+BINDIR := build/san/bin
+OPT    := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+else
+O      := build
+BINDIR := bin
+OPT    := -O2 -g
+endif
+
+WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes $(if $(filter 1,$(WERROR)),-Werror)
+CFLAGS   ?=
+CPPFLAGS := -Ilib -I$(O) -D_GNU_SOURCE
+ALL_CFLAGS = -std=c11 $(OPT) $(WARN) -MMD -MP $(CFLAGS)
+LDLIBS   := -ljq -lonig -lyaml -lm -lpthread
+
+LIB_SRC    := $(sort $(wildcard lib/*/*.c))
+LIB_OBJ    := $(LIB_SRC:%.c=$(O)/%.o)
+LIBUL      := $(O)/libul.a
+TOOLS      := $(patsubst bin/%.c,$(BINDIR)/%,$(sort $(wildcard bin/*.c)))
+UNIT       := $(patsubst %.c,$(O)/%,$(sort $(wildcard tests/unit/*.c)))
+DRIVERS    := $(patsubst %.c,$(O)/%,$(sort $(wildcard tests/drivers/*.c)))
+CLI_TESTS  := $(sort $(wildcard tests/cli/*.t))
+MAN_PAGES  := $(sort $(wildcard share/man/man*/*.[1-9]))
+
+.PHONY: all check install uninstall clean deps FORCE
+all: $(LIBUL) $(TOOLS)
+
+# --- dependencies and the CUDA probe ---------------------------------------
+
+DEPS_STAMP := build/.deps-ok
+deps:
+	sh mk/deps
+$(DEPS_STAMP): mk/deps
+	@mkdir -p $(@D)
+	@if [ "$(DEPS)" != 0 ]; then sh mk/deps; fi
+	@touch $@
+
+NO_PROBE_GOALS := clean deps uninstall
+ifneq ($(CUDA),0)
+ifeq ($(filter $(NO_PROBE_GOALS),$(MAKECMDGOALS)),)
+-include build/cuda.mk
+endif
+endif
+build/cuda.mk: mk/cuda-probe
+	@mkdir -p $(@D)
+	@echo "CUDA probe:"
+	@sh mk/cuda-probe >$@.tmp && mv $@.tmp $@
+
+ifeq ($(CUDA),0)
+FEATURES := CPU only: CUDA off (CUDA=0)
+else ifeq ($(CUDA_FOUND),1)
+FEATURES := CUDA $(CUDA_VERSION), cuDNN $(CUDNN_VERSION), cuBLAS $(CUBLAS_VERSION)
+else
+FEATURES := CPU only: no CUDA toolchain found
+ifeq ($(CUDA),1)
+$(error CUDA=1 but the probe found no working nvcc, cuDNN and cuBLAS; see INSTALL)
+endif
+endif
+
+# Rewritten only when its content changes, so a rebuild stays small.
+$(O)/ul_config.h: FORCE
+	@mkdir -p $(@D)
+	@printf '#define UL_VERSION "%s"\n#define UL_BUILD_FEATURES "%s"\n#define UL_HAVE_CUDA %d\n' \
+		'$(VERSION)' '$(FEATURES)' $(if $(filter 1,$(CUDA_FOUND)),$(if $(filter 0,$(CUDA)),0,1),0) >$@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+$(O)/lib/core/version.o: $(O)/ul_config.h
+
+# --- compiling ---------------------------------------------------------------
+
+$(O)/%.o: %.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIBUL): $(LIB_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(TOOLS): $(BINDIR)/%: $(O)/bin/%.o $(LIBUL)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(UNIT) $(DRIVERS): $(O)/%: $(O)/%.o $(LIBUL)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+
+-include $(LIB_OBJ:.o=.d) $(patsubst %,%.d,$(UNIT) $(DRIVERS)) $(patsubst $(BINDIR)/%,$(O)/bin/%.d,$(TOOLS))
+
+# --- tests -------------------------------------------------------------------
+
+# Unit tests are C programs and CLI tests shell scripts; both speak TAP.
+check: all $(UNIT) $(DRIVERS)
+	UL_ROOT=$(CURDIR) UL_BIN=$(abspath $(BINDIR)) UL_DRIVERS=$(abspath $(O)/tests/drivers) UL_SAN=$(SAN) \
+		prove --exec '' -j2 $(UNIT) $(CLI_TESTS)
+
+# --- installing --------------------------------------------------------------
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/ul
+	$(if $(TOOLS),install -m 755 $(TOOLS) $(DESTDIR)$(PREFIX)/bin/)
+	if [ -d share/ul ]; then cp -R share/ul/. $(DESTDIR)$(PREFIX)/share/ul/; fi
+	for page in $(MAN_PAGES); do \
+		section=$${page##*.}; \
+		install -d $(DESTDIR)$(PREFIX)/share/man/man$$section && \
+		install -m 644 $$page $(DESTDIR)$(PREFIX)/share/man/man$$section/ || exit 1; \
+	done
+
+uninstall:
+	rm -f $(patsubst $(BINDIR)/%,$(DESTDIR)$(PREFIX)/bin/%,$(TOOLS))
+	rm -f $(patsubst share/man/%,$(DESTDIR)$(PREFIX)/share/man/%,$(MAN_PAGES))
+	rm -rf $(DESTDIR)$(PREFIX)/share/ul
+
+clean:
+	rm -rf build $(patsubst bin/%.c,bin/%,$(wildcard bin/*.c))
