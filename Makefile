@@ -30,7 +30,7 @@ endif
 
 WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes $(if $(filter 1,$(WERROR)),-Werror)
 CFLAGS   ?=
-CPPFLAGS := -Ilib -I$(O) -D_GNU_SOURCE
+CPPFLAGS := -Ilib -Itests -I$(O) -D_GNU_SOURCE
 ALL_CFLAGS = -std=c11 $(OPT) $(WARN) -MMD -MP $(CFLAGS)
 LDLIBS   := -ljq -lonig -lyaml -lm -lpthread
 

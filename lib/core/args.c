@@ -235,7 +235,8 @@ static int parse_pairs(struct ul_args *a, int argc, char **argv)
 			token += 2;
 		}
 		if (!eq || eq == token) {
-			if (token[0] != '-' && token[0] && (int)jv_array_length(jv_copy(a->words)) < a->tool->max_words) {
+			if (!eq && token[0] != '-' && token[0] &&
+			    (int)jv_array_length(jv_copy(a->words)) < a->tool->max_words) {
 				a->words = jv_array_append(a->words, jv_string(token));
 				continue;
 			}

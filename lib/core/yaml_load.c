@@ -180,6 +180,12 @@ failed:
 	return jv_invalid();
 }
 
+/* Lists and maps may carry only their own standard tag (or none). */
+static bool collection_tag_ok(const char *tag, const char *standard)
+{
+	return !tag || !strcmp(tag, "!") || !strcmp(tag, standard);
+}
+
 static jv load_node(struct loader *ld, yaml_event_t *ev, int depth)
 {
 	if (depth > MAX_DEPTH)
@@ -191,8 +197,12 @@ static jv load_node(struct loader *ld, yaml_event_t *ev, int depth)
 		return v;
 	}
 	case YAML_SEQUENCE_START_EVENT:
+		if (!collection_tag_ok((const char *)ev->data.sequence_start.tag, YAML_SEQ_TAG))
+			return fail_at(ld, ev->start_mark, "unsupported tag %s", (const char *)ev->data.sequence_start.tag);
 		return load_sequence(ld, ev, depth);
 	case YAML_MAPPING_START_EVENT:
+		if (!collection_tag_ok((const char *)ev->data.mapping_start.tag, YAML_MAP_TAG))
+			return fail_at(ld, ev->start_mark, "unsupported tag %s", (const char *)ev->data.mapping_start.tag);
 		return load_mapping(ld, ev, depth);
 	case YAML_ALIAS_EVENT: {
 		jv v = jv_object_get(jv_copy(ld->anchors), jv_string((const char *)ev->data.alias.anchor));
