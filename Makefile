@@ -3,6 +3,7 @@
 #   make                 libul and every tool (bin/ul-*)
 #   make check           every test that needs no GPU, through prove
 #   make check SAN=1     the same, built with ASan and UBSan
+#   make bench           benchmarks, printed as ratios to baselines
 #   make install         PREFIX=/usr/local, DESTDIR= for staging
 #   make deps            install the Debian packages (make does it when needed)
 #   make clean
@@ -43,7 +44,7 @@ DRIVERS    := $(patsubst %.c,$(O)/%,$(sort $(wildcard tests/drivers/*.c)))
 CLI_TESTS  := $(sort $(wildcard tests/cli/*.t))
 MAN_PAGES  := $(sort $(wildcard share/man/man*/*.[1-9]))
 
-.PHONY: all check install uninstall clean deps FORCE
+.PHONY: all check bench install uninstall clean deps FORCE
 all: $(LIBUL) $(TOOLS)
 
 # --- dependencies and the CUDA probe ---------------------------------------
@@ -111,6 +112,10 @@ $(UNIT) $(DRIVERS): $(O)/%: $(O)/%.o $(LIBUL)
 check: all $(UNIT) $(DRIVERS)
 	UL_ROOT=$(CURDIR) UL_BIN=$(abspath $(BINDIR)) UL_DRIVERS=$(abspath $(O)/tests/drivers) UL_SAN=$(SAN) \
 		prove --exec '' -j2 $(UNIT) $(CLI_TESTS)
+
+# Speed lives here, never in timed tests: ratios against baselines of the same run.
+bench: $(DRIVERS)
+	tests/bench/passthrough $(O)/tests/drivers/ul-echo
 
 # --- installing --------------------------------------------------------------
 

@@ -194,7 +194,8 @@ enum ul_read_status ul_read(struct ul_reader *r, struct ul_record *rec)
 	size_t scanned = 0;     /* bytes of the current line already searched */
 
 	for (;;) {
-		char *nl = memchr(r->buf + r->start + scanned, '\n', r->end - r->start - scanned);
+		size_t unscanned = r->end - r->start - scanned;
+		char *nl = unscanned ? memchr(r->buf + r->start + scanned, '\n', unscanned) : NULL;
 		if (nl || (r->eof && r->end > r->start)) {
 			char *line = r->buf + r->start;
 			size_t len = nl ? (size_t)(nl - line) : r->end - r->start;
