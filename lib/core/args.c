@@ -73,10 +73,10 @@ static jv convert(const struct ul_arg *arg, jv raw)
 		const char *text = jv_string_value(raw);
 		if (arg->type == UL_ARG_LIST) {
 			/* imgsz=[640,480] or classes=0,2 */
-			char *flow = malloc(strlen(text) + 3);
-			sprintf(flow, text[0] == '[' ? "%s" : "[%s]", text);
-			value = ul_yaml_load_string(flow, strlen(flow), arg->name);
-			free(flow);
+			jv flow = text[0] == '[' ? jv_string(text) : jv_string_fmt("[%s]", text);
+			value = ul_yaml_load_string(jv_string_value(flow),
+				(size_t)jv_string_length_bytes(jv_copy(flow)), arg->name);
+			jv_free(flow);
 		} else {
 			value = ul_scalar_parse(text, strlen(text), UL_SCALAR_CLI);
 		}
