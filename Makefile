@@ -22,7 +22,7 @@ DEPS    ?= 1
 ifeq ($(SAN),1)
 O      := build/san
 BINDIR := build/san/bin
-OPT    := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+OPT    := -O1 -g -fsanitize=address,undefined,float-cast-overflow -fno-sanitize-recover=all -fno-omit-frame-pointer
 else
 O      := build
 BINDIR := bin

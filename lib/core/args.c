@@ -97,7 +97,8 @@ static jv convert(const struct ul_arg *arg, jv raw)
 	switch (arg->type) {
 	case UL_ARG_STRING:
 		if (kind == JV_KIND_NUMBER || kind == JV_KIND_TRUE || kind == JV_KIND_FALSE) {
-			/* From YAML, `name: 001` arrives as a number: keep it as text. */
+			/* From YAML, `name: 7` arrives as a number: take its text. (YAML has
+			 * already made `001` the number 1; quote it to keep the zeros.) */
 			jv text = jv_dump_string(value, 0);
 			value = text;
 			kind = JV_KIND_STRING;
@@ -105,11 +106,12 @@ static jv convert(const struct ul_arg *arg, jv raw)
 		fits = kind == JV_KIND_STRING;
 		break;
 	case UL_ARG_INT:
-		fits = kind == JV_KIND_NUMBER && isfinite(jv_number_value(value)) &&
+		/* Whole numbers a double holds exactly: beyond 2^53 they are not. */
+		fits = kind == JV_KIND_NUMBER && fabs(jv_number_value(value)) <= 9007199254740992.0 &&
 		       jv_number_value(value) == floor(jv_number_value(value));
 		break;
 	case UL_ARG_FLOAT:
-		fits = kind == JV_KIND_NUMBER;
+		fits = kind == JV_KIND_NUMBER && isfinite(jv_number_value(value));
 		break;
 	case UL_ARG_BOOL:
 		fits = kind == JV_KIND_TRUE || kind == JV_KIND_FALSE;
@@ -123,8 +125,13 @@ static jv convert(const struct ul_arg *arg, jv raw)
 	if (fits)
 		return value;
 	jv shown = jv_dump_string(jv_copy(value), 0);
+	const char *what = type_name(arg->type);
+	if (kind == JV_KIND_NUMBER && arg->type == UL_ARG_INT && jv_number_value(value) == floor(jv_number_value(value)))
+		what = "integer of at most 2^53 in size";
+	else if (kind == JV_KIND_NUMBER && arg->type == UL_ARG_FLOAT)
+		what = "finite number";
 	jv err = jv_invalid_with_msg(jv_string_fmt("%s must be %s %s, not %s", arg->name,
-		arg->type == UL_ARG_INT ? "an" : "a", type_name(arg->type), jv_string_value(shown)));
+		arg->type == UL_ARG_INT ? "an" : "a", what, jv_string_value(shown)));
 	jv_free(shown);
 	jv_free(value);
 	return err;

@@ -5,8 +5,9 @@
 
 #include <jv.h>
 
-/* The directory as a jv string, created (with its parents) on first use,
- * readable by its owner only; or an invalid jv with a message. */
+/* The directory as a jv string, or an invalid jv with a message. What is
+ * missing of it (parents too) is created with mode 0700; a directory that
+ * already exists is left as it is. */
 jv ul_home(void);
 
 /* ul_home() joined with a relative name: "ledger.db" -> "~/.ul/ledger.db".

@@ -17,7 +17,7 @@ void ul_reader_init(struct ul_reader *r, int fd, size_t max_line)
 {
 	memset(r, 0, sizeof *r);
 	r->fd = fd;
-	r->max_line = max_line;
+	r->max_line = max_line < 1 ? 1 : max_line > UL_MAX_LINE_CEILING ? UL_MAX_LINE_CEILING : max_line;
 }
 
 void ul_reader_free(struct ul_reader *r)

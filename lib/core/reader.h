@@ -13,8 +13,9 @@
 
 #include <jv.h>
 
-/* The longest line accepted, newline excluded. */
+/* The longest line accepted, newline excluded (a CR before it counts). */
 #define UL_MAX_LINE_DEFAULT (16u << 20)
+#define UL_MAX_LINE_CEILING (1u << 30)
 
 enum ul_read_status {
 	UL_READ_RECORD,   /* rec->value, rec->type, rec->line are set */
@@ -42,7 +43,8 @@ struct ul_reader {
 	bool eof;
 };
 
-/* Reads from fd (not owned) with lines of at most max_line bytes. */
+/* Reads from fd (not owned) with lines of at most max_line bytes, which is
+ * taken into 1 .. UL_MAX_LINE_CEILING. */
 void ul_reader_init(struct ul_reader *r, int fd, size_t max_line);
 void ul_reader_free(struct ul_reader *r);
 

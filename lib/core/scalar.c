@@ -133,6 +133,9 @@ jv ul_scalar_parse(const char *text, size_t len, enum ul_scalar_dialect dialect)
 		v = ul_scalar_int(text, len);
 	if (!jv_is_valid(v))
 		v = ul_scalar_float(text, len);
+	/* .inf and .nan are YAML spellings; on a command line they stay text. */
+	if (dialect == UL_SCALAR_CLI && jv_get_kind(v) == JV_KIND_NUMBER && !isfinite(jv_number_value(v)))
+		v = jv_invalid();
 	if (!jv_is_valid(v))
 		v = jv_string_sized(text, (int)len);
 	return v;

@@ -5,7 +5,7 @@
  *    booleans yes/no/on/off included), except that numbers follow YAML 1.2,
  *    so `1e-3` is a float and not the string PyYAML would make of it.
  *  - CLI: what the `yolo` command does with key=value: true/false and
- *    none/null in any case, numbers, everything else a string. */
+ *    none/null in any case, finite numbers, everything else a string. */
 #ifndef UL_CORE_SCALAR_H
 #define UL_CORE_SCALAR_H
 

@@ -11,8 +11,13 @@ static int wake_pipe[2] = { -1, -1 };
 static void on_stop(int sig)
 {
 	int saved = errno;
-	if (!stop_signal)
-		stop_signal = sig;
+	if (stop_signal) {
+		/* Asked twice: the person means it. Die of the signal now. */
+		signal(sig, SIG_DFL);
+		raise(sig);
+		return;
+	}
+	stop_signal = sig;
 	if (wake_pipe[1] >= 0) {
 		char byte = 1;
 		/* Nonblocking: a full pipe already says "stop". */

@@ -2,8 +2,9 @@
  *
  * The handlers only record the signal and wake anyone waiting on
  * ul_stop_fd(); tools finish the record (or batch) in hand, write what they
- * owe, and exit with 128+N. SIGPIPE is ignored: a closed downstream shows up
- * as EPIPE from the writer, which every tool handles. */
+ * owe, and exit with 128+N. A second SIGINT or SIGTERM kills at once.
+ * SIGPIPE is ignored: a closed downstream shows up as EPIPE from the
+ * writer, which every tool handles. */
 #ifndef UL_CORE_SIGNALS_H
 #define UL_CORE_SIGNALS_H
 

@@ -9,7 +9,6 @@
 
 #include "core/error.h"
 
-static bool stdout_was_closed;
 static bool closed;  /* EPIPE: downstream is gone */
 static bool failed;  /* any other write error, already reported */
 
@@ -24,8 +23,9 @@ void ul_writer_init(void)
 {
 	if (fcntl(STDOUT_FILENO, F_GETFD) >= 0 || errno != EBADF)
 		return;
-	stdout_was_closed = true;
-	int fd = open("/dev/null", O_WRONLY);
+	/* Opened for reading only, so every write to descriptor 1, stdio's
+	 * included, still fails with EBADF. */
+	int fd = open("/dev/null", O_RDONLY);
 	if (fd >= 0 && fd != STDOUT_FILENO) {
 		dup2(fd, STDOUT_FILENO);
 		close(fd);
@@ -47,10 +47,6 @@ static int write_all(const char *p, size_t n)
 {
 	if (closed || failed)
 		return -1;
-	if (stdout_was_closed) {
-		write_failed(EBADF);
-		return -1;
-	}
 	while (n > 0) {
 		ssize_t w = write(STDOUT_FILENO, p, n);
 		if (w < 0) {
@@ -104,9 +100,10 @@ bool ul_output_failed(void)
 int ul_writer_finish(void)
 {
 	/* --help and other stdio output must reach the descriptor first. */
+	errno = 0;
 	if (fflush(stdout) != 0 || ferror(stdout))
 		write_failed(errno ? errno : EIO);
-	if (!stdout_was_closed && close(STDOUT_FILENO) < 0 && errno != EBADF)
+	if (close(STDOUT_FILENO) < 0 && errno != EBADF)
 		write_failed(errno);
 	return closed || failed ? -1 : 0;
 }

@@ -19,8 +19,9 @@
 jv ul_record(const char *type);
 
 /* Must run before anything can open a file: if stdout is closed, parks
- * /dev/null on descriptor 1 (so no file lands there by accident) and makes
- * every write fail with EBADF, as a write to a closed stdout should. */
+ * /dev/null, read-only, on descriptor 1, so no file lands there by accident
+ * and every write still fails with EBADF, as a write to a closed stdout
+ * should. */
 void ul_writer_init(void);
 
 /* Writes one record (consumed) as a compact line. 0 on success, -1 once the

@@ -140,9 +140,43 @@ static jv load_key(struct loader *ld, yaml_event_t *ev)
 	return fail_at(ld, ev->start_mark, "a mapping key must be a plain value, not a list or a map");
 }
 
+/* Adds the entries of a `<<` merge value (a map, or a list of maps) to
+ * merged, where the first one to set a key keeps it. */
+static bool add_merge(jv *merged, jv value)
+{
+	if (jv_get_kind(value) == JV_KIND_ARRAY) {
+		bool ok = true;
+		jv_array_foreach(value, i, item)
+			ok = ok && jv_get_kind(item) == JV_KIND_OBJECT && add_merge(merged, item);
+		jv_free(value);
+		return ok;
+	}
+	if (jv_get_kind(value) != JV_KIND_OBJECT) {
+		jv_free(value);
+		return false;
+	}
+	jv_object_foreach(value, key, item) {
+		if (jv_object_has(jv_copy(*merged), jv_copy(key))) {
+			jv_free(key);
+			jv_free(item);
+		} else {
+			*merged = jv_object_set(*merged, key, item);
+		}
+	}
+	jv_free(value);
+	return true;
+}
+
+static bool is_merge_key(yaml_event_t *ev)
+{
+	return ev->type == YAML_SCALAR_EVENT && ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+	       !ev->data.scalar.tag && !strcmp((const char *)ev->data.scalar.value, "<<");
+}
+
 static jv load_mapping(struct loader *ld, yaml_event_t *start, int depth)
 {
 	jv map = jv_object();
+	jv merged = jv_object();  /* from `<<: *base`; keys written out win */
 	for (;;) {
 		yaml_event_t ev;
 		if (!next_event(ld, &ev))
@@ -152,11 +186,12 @@ static jv load_mapping(struct loader *ld, yaml_event_t *start, int depth)
 			break;
 		}
 		yaml_mark_t key_mark = ev.start_mark;
+		bool merge = is_merge_key(&ev);
 		jv key = load_key(ld, &ev);
 		yaml_event_delete(&ev);
 		if (!jv_is_valid(key))
 			goto failed;
-		if (jv_object_has(jv_copy(map), jv_copy(key))) {
+		if (!merge && jv_object_has(jv_copy(map), jv_copy(key))) {
 			fail_at(ld, key_mark, "duplicate key '%s'", jv_string_value(key));
 			jv_free(key);
 			goto failed;
@@ -171,12 +206,30 @@ static jv load_mapping(struct loader *ld, yaml_event_t *start, int depth)
 			jv_free(key);
 			goto failed;
 		}
+		if (merge) {
+			jv_free(key);
+			if (!add_merge(&merged, value)) {
+				fail_at(ld, key_mark, "'<<' merges a map or a list of maps, nothing else");
+				goto failed;
+			}
+			continue;
+		}
 		map = jv_object_set(map, key, value);
 	}
+	jv_object_foreach(merged, key, value) {
+		if (jv_object_has(jv_copy(map), jv_copy(key))) {
+			jv_free(key);
+			jv_free(value);
+		} else {
+			map = jv_object_set(map, key, value);
+		}
+	}
+	jv_free(merged);
 	remember_anchor(ld, start->data.mapping_start.anchor, map);
 	return map;
 failed:
 	jv_free(map);
+	jv_free(merged);
 	return jv_invalid();
 }
 

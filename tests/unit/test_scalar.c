@@ -69,6 +69,8 @@ int main(void)
 	jv inf = ul_scalar_parse(".inf", 4, Y);
 	ok(isinf(jv_number_value(inf)) && jv_number_value(inf) > 0, ".inf is +infinity");
 	jv_free(inf);
+	check(".inf", C, "\".inf\"");  /* the command line takes finite numbers only */
+	check(".nan", C, "\".nan\"");
 	jv nan = ul_scalar_parse(".nan", 4, Y);
 	ok(isnan(jv_number_value(nan)), ".nan is NaN");
 	jv_free(nan);

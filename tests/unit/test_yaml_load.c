@@ -51,6 +51,14 @@ int main(void)
 	      "{\"a\":\"640\",\"b\":\"true\",\"c\":\"1\",\"d\":3,\"e\":7}", "quotes and tags decide the type");
 	loads("- a\n- - b\n  - c\n- {x: 1}\n", "[\"a\",[\"b\",\"c\"],{\"x\":1}]", "nested sequences and maps");
 	loads("base: &b {lr0: 0.1}\nrun: *b\n", "{\"base\":{\"lr0\":0.1},\"run\":{\"lr0\":0.1}}", "anchors and aliases");
+	loads("base: &b {lr0: 0.1, epochs: 3}\nrun:\n  <<: *b\n  epochs: 9\n",
+	      "{\"base\":{\"lr0\":0.1,\"epochs\":3},\"run\":{\"epochs\":9,\"lr0\":0.1}}",
+	      "a << merge key fills in what the map does not set");
+	loads("a: &a {x: 1}\nb: &b {x: 2, y: 2}\nc:\n  <<: [*a, *b]\n",
+	      "{\"a\":{\"x\":1},\"b\":{\"x\":2,\"y\":2},\"c\":{\"x\":1,\"y\":2}}",
+	      "merging a list of maps: the first one wins");
+	loads("a: {'<<': 1}\n", "{\"a\":{\"<<\":1}}", "a quoted << is an ordinary key");
+	fails("a:\n  <<: 3\n", "t.yaml:2:3: '<<' merges a map", "merging a number is refused");
 	loads("text: |\n  two\n  lines\n", "{\"text\":\"two\\nlines\\n\"}", "block scalars are strings");
 	loads("# only a comment\n", "null", "an empty document is null");
 	loads("", "null", "an empty file is null");
