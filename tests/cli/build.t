@@ -1,0 +1,56 @@
+#!/bin/sh
+# The build's own promises: the CUDA probe reports what it finds by really
+# compiling, --version says what the build has, and `make install` honours
+# PREFIX and DESTDIR and installs the man pages so `man` finds them.
+. "$(dirname "$0")/lib.sh"
+
+# A sub-make must not inherit this run's SAN=1 or its jobserver.
+submake()
+{
+	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C "$UL_ROOT" "$@"
+}
+
+# No nvcc: the probe says so and the build goes CPU only.
+NVCC=/nonexistent/nvcc sh "$UL_ROOT/mk/cuda-probe" >"$tmp/probe.mk" 2>"$tmp/probe.err"
+is "$?" 0 "a probe that finds nothing still succeeds"
+like "$(cat "$tmp/probe.err")" "✗ nvcc" "it prints ✗ nvcc"
+is "$(cat "$tmp/probe.mk")" "CUDA_FOUND := 0" "and sets CUDA_FOUND := 0, nothing else"
+
+# An nvcc that exists but cannot compile is not found either.
+printf '#!/bin/sh\nexit 1\n' >"$tmp/nvcc"
+chmod +x "$tmp/nvcc"
+NVCC=$tmp/nvcc sh "$UL_ROOT/mk/cuda-probe" >"$tmp/probe.mk" 2>"$tmp/probe.err"
+like "$(cat "$tmp/probe.err")" "✗ nvcc: not found or cannot compile" "an nvcc that cannot compile is ✗"
+is "$(cat "$tmp/probe.mk")" "CUDA_FOUND := 0" "and the build goes CPU only"
+
+# --version says what the build was made with, as the probe found it.
+run "$UL_ECHO" --version
+is "$rc" 0 "--version exits 0"
+if grep -q '^CUDA_FOUND := 1' "$UL_ROOT/build/cuda.mk" 2>/dev/null; then
+	like "$(out)" "^ul-echo [0-9.]+ \(CUDA [0-9.]+, cuDNN [0-9.]+, cuBLAS [0-9.]+\)$" "--version names the CUDA libraries found"
+else
+	like "$(out)" "^ul-echo [0-9.]+ \(CPU only: .*\)$" "--version says CPU only"
+fi
+
+# install and uninstall into a staging directory
+stage=$tmp/stage
+submake install PREFIX=/usr DESTDIR="$stage" >"$tmp/install.log" 2>&1
+is "$?" 0 "make install PREFIX=/usr DESTDIR=... succeeds"
+for page in ul.7 ul-records.7; do
+	ok "$page is installed under DESTDIR/PREFIX" test -f "$stage/usr/share/man/man7/$page"
+done
+ok "share/ul exists under DESTDIR/PREFIX" test -d "$stage/usr/share/ul"
+ok "nothing lands outside DESTDIR/PREFIX" sh -c "[ \"\$(ls '$stage')\" = usr ]"
+MANPATH=$stage/usr/share/man man -w ul-records >"$tmp/where" 2>&1
+is "$(cat "$tmp/where")" "$stage/usr/share/man/man7/ul-records.7" "man finds the installed ul-records(7)"
+for tool in "$UL_ROOT"/bin/*.c; do
+	[ -e "$tool" ] || continue
+	name=$(basename "$tool" .c)
+	ok "$name is installed and runs" sh -c "'$stage/usr/bin/$name' --version >/dev/null"
+done
+
+submake uninstall PREFIX=/usr DESTDIR="$stage" >"$tmp/uninstall.log" 2>&1
+is "$?" 0 "make uninstall succeeds"
+is "$(find "$stage" -type f | wc -l | tr -d ' ')" 0 "and leaves no files behind"
+
+done_testing
