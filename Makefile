@@ -33,7 +33,7 @@ WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes $(if
 CFLAGS   ?=
 CPPFLAGS := -Ilib -Itests -I$(O) -D_GNU_SOURCE
 ALL_CFLAGS = -std=c11 $(OPT) $(WARN) -MMD -MP $(CFLAGS)
-LDLIBS   := -ljq -lonig -lyaml -lcurl -larchive -ljpeg -lpng -lz -lm -lpthread
+LDLIBS   := -ljq -lonig -lyaml -lcurl -larchive -ljpeg -lpng -lm -lpthread
 
 LIB_SRC    := $(sort $(wildcard lib/*/*.c))
 LIB_OBJ    := $(LIB_SRC:%.c=$(O)/%.o)
