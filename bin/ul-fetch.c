@@ -1,0 +1,120 @@
+/* ul-fetch: find a dataset, check it, and say whether it is ready to train.
+ *
+ *   ul-fetch data=coco8.yaml | ul-validate ...
+ *
+ * Writes one `dataset` record (ul-records(7)) after passing through any
+ * records that arrive on stdin, and exits 0 when the dataset is ready, 1
+ * when it is not. An upstream `error` record is passed on and nothing is
+ * fetched. */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/args.h"
+#include "core/error.h"
+#include "core/reader.h"
+#include "core/signals.h"
+#include "core/tool.h"
+#include "core/writer.h"
+#include "data/dataset_spec.h"
+#include "data/scan.h"
+
+static const struct ul_arg fetch_args[] = {
+	{ "data", UL_ARG_STRING, "null", "the dataset: a YAML file, a folder, an archive, a URL, ul://OWNER/datasets/NAME or shapes" },
+	{ "task", UL_ARG_STRING, "null", "detect, segment, pose, obb or classify; by default read from the dataset" },
+	{ NULL },
+};
+
+static const struct ul_tool fetch_tool = {
+	.name = "ul-fetch",
+	.summary = "get a dataset, check it, and say whether it is ready to train",
+	.usage = "ul-fetch data=SOURCE [key=value ...]",
+	.args = fetch_args,
+};
+
+/* Passes stdin through (when it is not a terminal). Returns false when an
+ * upstream error arrived, which stops this tool's own work. */
+static bool pass_upstream(int *rc)
+{
+	if (isatty(STDIN_FILENO))
+		return true;
+	struct ul_reader reader;
+	ul_reader_init(&reader, STDIN_FILENO, UL_MAX_LINE_DEFAULT);
+	bool upstream_failed = false;
+	for (;;) {
+		struct ul_record rec;
+		enum ul_read_status status = ul_read(&reader, &rec);
+		if (status == UL_READ_RECORD) {
+			upstream_failed |= !strcmp(rec.type, "error");
+			ul_write_line(rec.line, rec.len);
+			jv_free(rec.value);
+		} else if (status == UL_READ_BAD || status == UL_READ_IO_ERROR) {
+			*rc = ul_fail(UL_EXIT_FAILED, rec.error);
+			if (status == UL_READ_IO_ERROR)
+				break;
+		} else {
+			break;
+		}
+	}
+	ul_reader_free(&reader);
+	return !upstream_failed;
+}
+
+int main(int argc, char **argv)
+{
+	ul_tool_start(argv[0]);
+	struct ul_args args;
+	int rc = ul_args_parse(&args, &fetch_tool, argc, argv);
+	if (rc >= 0)
+		goto done;
+	rc = UL_EXIT_OK;
+	const char *data = ul_arg_str(&args, "data");
+	const char *task_name = ul_arg_str(&args, "task");
+	struct ul_scan_options options = { .task = UL_TASK_UNKNOWN };
+	if (!data) {
+		rc = ul_fail(UL_EXIT_USAGE, jv_object_set(ul_error_record("usage", "no dataset given",
+			"name one with data=, for example data=coco8.yaml or data=shapes"), jv_string("param"), jv_string("data")));
+		goto done;
+	}
+	if (task_name) {
+		options.task = ul_task_from_name(task_name);
+		if (options.task == UL_TASK_UNKNOWN) {
+			jv err = ul_error_record("usage", "task must be detect, segment, pose, obb or classify", NULL);
+			rc = ul_fail(UL_EXIT_USAGE, jv_object_set(err, jv_string("param"), jv_string("task")));
+			goto done;
+		}
+	}
+	if (!pass_upstream(&rc) || ul_stop_requested()) {
+		rc = UL_EXIT_FAILED;
+		goto done;
+	}
+
+	jv spec = ul_dataset_spec_load(data);
+	if (!jv_is_valid(spec)) {
+		jv why = jv_invalid_get_msg(spec);
+		rc = ul_fail(UL_EXIT_FAILED, ul_error_record("dataset", jv_string_value(why), NULL));
+		jv_free(why);
+		goto done;
+	}
+	jv body = ul_dataset_scan(spec, &options);
+	if (!jv_is_valid(body)) {
+		jv why = jv_invalid_get_msg(body);
+		rc = ul_fail(UL_EXIT_FAILED, ul_error_record("stopped", jv_string_value(why), NULL));
+		jv_free(why);
+		goto done;
+	}
+	jv record = ul_record("dataset");
+	record = jv_object_set(record, jv_string("uri"), jv_string(data));
+	bool ready = false;
+	jv_object_foreach(body, key, value) {
+		if (!strcmp(jv_string_value(key), "status"))
+			ready = !strcmp(jv_string_value(value), "ready");
+		record = jv_object_set(record, key, value);
+	}
+	jv_free(body);
+	ul_write_record(record);
+	rc = ready ? UL_EXIT_OK : UL_EXIT_FAILED;
+done:
+	ul_args_free(&args);
+	return ul_tool_exit(rc);
+}

@@ -1,0 +1,45 @@
+/* Checking one YOLO label file, line by line, the way Ultralytics'
+ * loader does, so that what we call usable is what it would train on.
+ *
+ * A line is `class x y ...` with coordinates normalised to the image:
+ *   detect   class cx cy w h
+ *   segment  class x1 y1 x2 y2 x3 y3 ...   (a polygon, 3 points or more)
+ *   obb      class x1 y1 x2 y2 x3 y3 x4 y4 (4 corners)
+ *   pose     class cx cy w h, then kpt_shape[0] keypoints of kpt_shape[1] values
+ * A line with more than 6 values (outside pose) is a polygon and is checked
+ * through the box around it, so corners slightly outside the image, as in
+ * dota8, are accepted. Coordinates may stray 1% outside [0, 1]. One bad line
+ * makes the whole file unusable, as in Ultralytics; duplicate lines are
+ * dropped and counted. */
+#ifndef UL_DATA_LABELS_H
+#define UL_DATA_LABELS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum ul_task { UL_TASK_UNKNOWN, UL_TASK_DETECT, UL_TASK_SEGMENT, UL_TASK_POSE, UL_TASK_OBB, UL_TASK_CLASSIFY };
+
+const char *ul_task_name(enum ul_task task);
+enum ul_task ul_task_from_name(const char *name);  /* UL_TASK_UNKNOWN if not a task */
+
+struct ul_label_rules {
+	enum ul_task task;  /* UL_TASK_UNKNOWN: only look, for ul_task_guess */
+	int nc;             /* class indices must be below this */
+	int kpt_count, kpt_dims;  /* pose */
+};
+
+/* What a label file holds. */
+struct ul_label_check {
+	int instances;      /* usable lines, duplicates removed */
+	int duplicates;
+	int bad_line;       /* 1-based line of the first problem, 0 if none */
+	char problem[160];  /* what is wrong with it */
+	int out_of_range;   /* values a little outside [0, 1], accepted */
+	/* the shape of the lines, for guessing the task */
+	int box_lines, polygon_lines, corner_lines;  /* 5 values; over 6; exactly 9 */
+};
+
+/* Checks the text of one label file (len bytes, need not end in NUL). */
+void ul_labels_check(const char *text, size_t len, const struct ul_label_rules *rules, struct ul_label_check *out);
+
+#endif

@@ -1,0 +1,454 @@
+#include "data/scan.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "core/signals.h"
+#include "data/image_probe.h"
+
+/* A growing list of strings. */
+struct paths {
+	char **items;
+	size_t n, cap;
+};
+
+static void paths_add(struct paths *p, const char *path)
+{
+	if (p->n == p->cap) {
+		size_t cap = p->cap ? p->cap * 2 : 256;
+		char **grown = realloc(p->items, sizeof *grown * cap);
+		if (!grown)
+			return;
+		p->items = grown;
+		p->cap = cap;
+	}
+	char *copy = strdup(path);
+	if (copy)
+		p->items[p->n++] = copy;
+}
+
+static void paths_free(struct paths *p)
+{
+	for (size_t i = 0; i < p->n; i++)
+		free(p->items[i]);
+	free(p->items);
+	memset(p, 0, sizeof *p);
+}
+
+static int compare_paths(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Every image below dir, depth first; hidden entries skipped. */
+static void walk(const char *dir, struct paths *out, int depth)
+{
+	DIR *d = depth < 32 ? opendir(dir) : NULL;
+	if (!d)
+		return;
+	struct dirent *e;
+	struct paths subdirs = { 0 };
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		char path[PATH_MAX];
+		if (snprintf(path, sizeof path, "%s/%s", dir, e->d_name) >= (int)sizeof path)
+			continue;
+		bool is_dir = e->d_type == DT_DIR, is_file = e->d_type == DT_REG;
+		if (e->d_type == DT_UNKNOWN || e->d_type == DT_LNK) {
+			struct stat st;
+			if (stat(path, &st) == 0) {
+				is_dir = S_ISDIR(st.st_mode);
+				is_file = S_ISREG(st.st_mode);
+			}
+		}
+		if (is_dir)
+			paths_add(&subdirs, path);
+		else if (is_file && ul_image_extension(e->d_name))
+			paths_add(out, path);
+	}
+	closedir(d);
+	for (size_t i = 0; i < subdirs.n; i++)
+		walk(subdirs.items[i], out, depth + 1);
+	paths_free(&subdirs);
+}
+
+/* The image paths listed in a .txt file; relative ones from its folder. */
+static void read_list(const char *file, struct paths *out)
+{
+	FILE *f = fopen(file, "r");
+	if (!f)
+		return;
+	char folder[PATH_MAX];
+	snprintf(folder, sizeof folder, "%s", file);
+	*strrchr(folder, '/') = '\0';
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	while ((len = getline(&line, &cap, f)) > 0) {
+		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r' || line[len - 1] == ' '))
+			line[--len] = '\0';
+		if (len == 0 || !ul_image_extension(line))
+			continue;
+		char path[PATH_MAX];
+		const char *name = line[0] == '.' && line[1] == '/' ? line + 2 : line;
+		int n = name[0] == '/' ? snprintf(path, sizeof path, "%s", name)
+			: snprintf(path, sizeof path, "%s/%s", folder, name);
+		if (n < (int)sizeof path)
+			paths_add(out, path);
+	}
+	free(line);
+	fclose(f);
+}
+
+/* Ultralytics' rule: the last /images/ becomes /labels/, the extension .txt. */
+static void label_path(const char *image, char *out, size_t cap)
+{
+	const char *at = NULL;
+	for (const char *p = strstr(image, "/images/"); p; p = strstr(p + 1, "/images/"))
+		at = p;
+	if (at)
+		snprintf(out, cap, "%.*s/labels/%s", (int)(at - image), image, at + 8);
+	else
+		snprintf(out, cap, "%s", image);
+	char *dot = strrchr(out, '.'), *slash = strrchr(out, '/');
+	if (dot && (!slash || dot > slash))
+		*dot = '\0';
+	strncat(out, ".txt", cap - strlen(out) - 1);
+}
+
+/* A whole small file; NULL when it does not exist or cannot be read. */
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	char *buf = NULL;
+	size_t cap = 0, n = 0;
+	for (;;) {
+		if (n + 4096 > cap) {
+			cap = cap ? cap * 2 : 8192;
+			char *grown = realloc(buf, cap);
+			if (!grown)
+				break;
+			buf = grown;
+		}
+		size_t got = fread(buf + n, 1, cap - n, f);
+		n += got;
+		if (got == 0)
+			break;
+	}
+	fclose(f);
+	*len = n;
+	return buf;
+}
+
+struct split_count {
+	int images, labeled, background, instances, corrupt, duplicates, bad_labels, out_of_range;
+};
+
+struct scan {
+	jv problems;
+	int problem_count;
+	bool invalid;  /* a problem that makes the dataset not ready */
+};
+
+static void problem(struct scan *sc, bool fatal, const char *split, const char *path, int line, const char *fmt, ...)
+	__attribute__((format(printf, 6, 7)));
+
+static void problem(struct scan *sc, bool fatal, const char *split, const char *path, int line, const char *fmt, ...)
+{
+	sc->invalid |= fatal;
+	if (sc->problem_count++ >= UL_SCAN_MAX_PROBLEMS)
+		return;
+	char message[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(message, sizeof message, fmt, ap);
+	va_end(ap);
+	jv p = jv_object_set(jv_object(), jv_string("level"), jv_string(fatal ? "error" : "warning"));
+	p = jv_object_set(p, jv_string("message"), jv_string(message));
+	if (split)
+		p = jv_object_set(p, jv_string("split"), jv_string(split));
+	if (path)
+		p = jv_object_set(p, jv_string("path"), jv_string(path));
+	if (line)
+		p = jv_object_set(p, jv_string("line"), jv_number(line));
+	sc->problems = jv_array_append(sc->problems, p);
+}
+
+/* The images of one split, from its folders, list files and image files. */
+static void split_images(jv paths, const char *split, struct paths *out, struct scan *sc)
+{
+	jv_array_foreach(paths, i, item) {
+		const char *path = jv_string_value(item);
+		struct stat st;
+		size_t len = strlen(path);
+		if (stat(path, &st) != 0)
+			problem(sc, true, split, path, 0, "%s: no such file or folder", path);
+		else if (S_ISDIR(st.st_mode))
+			walk(path, out, 0);
+		else if (len > 4 && !strcmp(path + len - 4, ".txt"))
+			read_list(path, out);
+		else if (ul_image_extension(path))
+			paths_add(out, path);
+		else
+			problem(sc, true, split, path, 0, "%s is neither a folder, an image nor a .txt list of images", path);
+		jv_free(item);
+	}
+	qsort(out->items, out->n, sizeof *out->items, compare_paths);
+}
+
+/* A classification split keeps each image in a folder named for its class. */
+static bool looks_like_class_tree(jv paths, const struct paths *images)
+{
+	if (images->n == 0)
+		return false;
+	char label[PATH_MAX];
+	for (size_t i = 0; i < images->n && i < 64; i++) {
+		label_path(images->items[i], label, sizeof label);
+		struct stat st;
+		if (stat(label, &st) == 0)
+			return false;
+	}
+	/* every image sits exactly one folder below a split folder */
+	for (size_t i = 0; i < images->n; i++) {
+		const char *img = images->items[i];
+		bool found = false;
+		jv_array_foreach(jv_copy(paths), k, root) {
+			size_t n = (size_t)jv_string_length_bytes(jv_copy(root));
+			const char *rest = img + n;
+			if (!found && !strncmp(img, jv_string_value(root), n) && rest[0] == '/') {
+				const char *slash = strchr(rest + 1, '/');
+				found = slash && !strchr(slash + 1, '/');
+			}
+			jv_free(root);
+		}
+		if (!found)
+			return false;
+	}
+	return true;
+}
+
+/* The task the labels' shapes point to: polygons of 4 corners everywhere are
+ * oriented boxes, other polygons segments, boxes detection. */
+static enum ul_task guess_task(const struct paths *images, int nc)
+{
+	struct ul_label_rules look = { .task = UL_TASK_UNKNOWN, .nc = nc };
+	int boxes = 0, polygons = 0, corners = 0;
+	char label[PATH_MAX];
+	for (size_t i = 0; i < images->n && i < 200; i++) {
+		label_path(images->items[i], label, sizeof label);
+		size_t len;
+		char *text = slurp(label, &len);
+		if (!text)
+			continue;
+		struct ul_label_check c;
+		ul_labels_check(text, len, &look, &c);
+		boxes += c.box_lines, polygons += c.polygon_lines, corners += c.corner_lines;
+		free(text);
+	}
+	if (polygons > 0 && polygons == corners && boxes == 0)
+		return UL_TASK_OBB;
+	if (polygons > 0)
+		return UL_TASK_SEGMENT;
+	return UL_TASK_DETECT;
+}
+
+static int class_index(jv names, const char *name)
+{
+	int found = -1;
+	jv_array_foreach(jv_copy(names), i, n) {
+		if (found < 0 && !strcmp(jv_string_value(n), name))
+			found = i;
+		jv_free(n);
+	}
+	return found;
+}
+
+static void scan_image(const char *image, const char *split, const struct ul_label_rules *rules, jv names,
+		       struct split_count *count, struct scan *sc)
+{
+	count->images++;
+	struct ul_image_info info;
+	if (!ul_image_probe(image, &info)) {
+		count->corrupt++;
+		problem(sc, false, split, image, 0, "corrupt image, left out: %s", info.problem);
+		return;
+	}
+	if (info.jpeg_truncated)
+		problem(sc, false, split, image, 0, "JPEG without its end marker; it decodes with a grey tail");
+	if (rules->task == UL_TASK_CLASSIFY) {
+		char folder[PATH_MAX];
+		snprintf(folder, sizeof folder, "%s", image);
+		*strrchr(folder, '/') = '\0';
+		const char *cls = strrchr(folder, '/') ? strrchr(folder, '/') + 1 : folder;
+		if (class_index(names, cls) < 0) {
+			count->corrupt++;
+			problem(sc, true, split, image, 0, "folder '%s' is not one of the dataset's class names", cls);
+			return;
+		}
+		count->labeled++;
+		count->instances++;
+		return;
+	}
+	char label[PATH_MAX];
+	label_path(image, label, sizeof label);
+	size_t len;
+	char *text = slurp(label, &len);
+	if (!text) {
+		count->background++;
+		return;
+	}
+	struct ul_label_check c;
+	ul_labels_check(text, len, rules, &c);
+	free(text);
+	if (c.bad_line) {
+		count->corrupt++;
+		count->bad_labels++;
+		problem(sc, false, split, label, c.bad_line, "%s:%d: %s; the image is left out", label, c.bad_line, c.problem);
+		return;
+	}
+	count->duplicates += c.duplicates;
+	count->out_of_range += c.out_of_range;
+	if (c.duplicates)
+		problem(sc, false, split, label, 0, "%s: %d duplicate label lines dropped", label, c.duplicates);
+	if (c.instances == 0) {
+		count->background++;
+		return;
+	}
+	count->labeled++;
+	count->instances += c.instances;
+}
+
+static jv count_object(const struct split_count *c)
+{
+	jv o = jv_object();
+	o = jv_object_set(o, jv_string("images"), jv_number(c->images));
+	o = jv_object_set(o, jv_string("labeled"), jv_number(c->labeled));
+	o = jv_object_set(o, jv_string("background"), jv_number(c->background));
+	o = jv_object_set(o, jv_string("instances"), jv_number(c->instances));
+	o = jv_object_set(o, jv_string("corrupt"), jv_number(c->corrupt));
+	o = jv_object_set(o, jv_string("duplicates"), jv_number(c->duplicates));
+	o = jv_object_set(o, jv_string("bad_labels"), jv_number(c->bad_labels));
+	return jv_object_set(o, jv_string("out_of_range"), jv_number(c->out_of_range));
+}
+
+jv ul_dataset_scan(jv spec, const struct ul_scan_options *options)
+{
+	struct scan sc = { .problems = jv_array() };
+	static const char *const split_names[] = { "train", "val", "test" };
+	jv splits = jv_object_get(jv_copy(spec), jv_string("splits"));
+	jv names = jv_object_get(jv_copy(spec), jv_string("names"));
+	jv kpt = jv_object_get(jv_copy(spec), jv_string("kpt_shape"));
+	jv described = jv_object_get(jv_copy(spec), jv_string("task"));
+	struct paths images[3] = { { 0 } };
+
+	for (int s = 0; s < 3; s++) {
+		jv paths = jv_object_get(jv_copy(splits), jv_string(split_names[s]));
+		if (jv_is_valid(paths))
+			split_images(paths, split_names[s], &images[s], &sc);
+		else
+			jv_free(paths);
+	}
+	if (!jv_object_has(jv_copy(splits), jv_string("train")))
+		problem(&sc, true, NULL, NULL, 0, "the dataset names no train split");
+
+	enum ul_task task = options->task;
+	if (task == UL_TASK_UNKNOWN && jv_get_kind(described) == JV_KIND_STRING)
+		task = ul_task_from_name(jv_string_value(described));
+	if (task == UL_TASK_UNKNOWN) {
+		jv train = jv_object_get(jv_copy(splits), jv_string("train"));
+		if (jv_is_valid(train) && looks_like_class_tree(train, &images[0]))
+			task = UL_TASK_CLASSIFY;
+		jv_free(train);
+	}
+	if (task == UL_TASK_CLASSIFY && jv_get_kind(names) != JV_KIND_ARRAY) {
+		/* class names from the train split's folders, sorted */
+		jv_free(names);
+		names = jv_array();
+		for (size_t i = 0; i < images[0].n; i++) {
+			char folder[PATH_MAX];
+			snprintf(folder, sizeof folder, "%s", images[0].items[i]);
+			*strrchr(folder, '/') = '\0';
+			const char *cls = strrchr(folder, '/') + 1;
+			if (class_index(names, cls) < 0)
+				names = jv_array_append(names, jv_string(cls));
+		}
+	}
+	int nc = jv_get_kind(names) == JV_KIND_ARRAY ? jv_array_length(jv_copy(names)) : 0;
+	if (jv_get_kind(names) != JV_KIND_ARRAY)
+		problem(&sc, true, NULL, NULL, 0, "the dataset YAML gives neither names nor nc");
+	if (task == UL_TASK_UNKNOWN)
+		task = guess_task(&images[0], nc);
+	if (task == UL_TASK_POSE && jv_get_kind(kpt) != JV_KIND_ARRAY)
+		problem(&sc, true, NULL, NULL, 0, "a pose dataset needs kpt_shape in its YAML");
+
+	struct ul_label_rules rules = { .task = task, .nc = nc };
+	if (jv_get_kind(kpt) == JV_KIND_ARRAY) {
+		jv k = jv_array_get(jv_copy(kpt), 0), d = jv_array_get(jv_copy(kpt), 1);
+		rules.kpt_count = (int)jv_number_value(k);
+		rules.kpt_dims = (int)jv_number_value(d);
+		jv_free(k), jv_free(d);
+	}
+
+	jv counts = jv_object();
+	struct split_count totals[3] = { { 0 } };
+	bool stopped = false;
+	for (int s = 0; s < 3 && !stopped; s++) {
+		if (!jv_object_has(jv_copy(splits), jv_string(split_names[s])))
+			continue;
+		for (size_t i = 0; i < images[s].n && !stopped; i++) {
+			scan_image(images[s].items[i], split_names[s], &rules, names, &totals[s], &sc);
+			stopped = ul_stop_requested();
+		}
+		if (images[s].n == 0)
+			problem(&sc, s == 0, split_names[s], NULL, 0, "the %s split has no images", split_names[s]);
+		counts = jv_object_set(counts, jv_string(split_names[s]), count_object(&totals[s]));
+	}
+	for (int s = 0; s < 3; s++)
+		paths_free(&images[s]);
+
+	int usable_train = totals[0].images - totals[0].corrupt;
+	int usable_eval = totals[1].images - totals[1].corrupt + totals[2].images - totals[2].corrupt;
+	int labeled = totals[0].labeled + totals[1].labeled + totals[2].labeled;
+	if (usable_train < 1)
+		problem(&sc, true, "train", NULL, 0, "no usable train image");
+	if (usable_eval < 1)
+		problem(&sc, true, NULL, NULL, 0, "no usable val or test image");
+	if (labeled < 1)
+		problem(&sc, true, NULL, NULL, 0, "no labeled image");
+
+	jv body = jv_object();
+	body = jv_object_set(body, jv_string("root"), jv_object_get(jv_copy(spec), jv_string("root")));
+	body = jv_object_set(body, jv_string("yaml"), jv_object_get(jv_copy(spec), jv_string("yaml")));
+	body = jv_object_set(body, jv_string("task"), jv_string(ul_task_name(task)));
+	jv name_map = jv_object();
+	if (jv_get_kind(names) == JV_KIND_ARRAY) {
+		jv_array_foreach(jv_copy(names), i, name)
+			name_map = jv_object_set(name_map, jv_string_fmt("%d", i), name);
+	}
+	body = jv_object_set(body, jv_string("names"), name_map);
+	body = jv_object_set(body, jv_string("nc"), jv_number(nc));
+	body = jv_object_set(body, jv_string("kpt_shape"), kpt);
+	body = jv_object_set(body, jv_string("flip_idx"), jv_object_get(jv_copy(spec), jv_string("flip_idx")));
+	body = jv_object_set(body, jv_string("splits"), counts);
+	body = jv_object_set(body, jv_string("status"), jv_string(sc.invalid ? "invalid" : "ready"));
+	body = jv_object_set(body, jv_string("problems"), sc.problems);
+	body = jv_object_set(body, jv_string("problems_total"), jv_number(sc.problem_count));
+	jv_free(names);
+	jv_free(splits);
+	jv_free(described);
+	jv_free(spec);
+	if (stopped) {
+		jv_free(body);
+		return jv_invalid_with_msg(jv_string("stopped"));
+	}
+	return body;
+}
