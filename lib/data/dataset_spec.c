@@ -129,6 +129,8 @@ static jv from_yaml(const char *file)
 	static const char *const split_names[] = { "train", "val", "test" };
 	for (int s = 0; s < 3; s++) {
 		jv value = jv_object_get(jv_copy(doc), jv_string(split_names[s]));
+		if (s == 1 && !jv_is_valid(value))  /* Ultralytics reads validation: as val: */
+			value = jv_object_get(jv_copy(doc), jv_string("validation"));
 		if (jv_get_kind(value) == JV_KIND_NULL || !jv_is_valid(value)) {
 			jv_free(value);
 			continue;
@@ -239,14 +241,16 @@ static jv subfolders(const char *dir)
 	return list;
 }
 
-/* train/<class>/..., val/ (or validation/) and test/ likewise. */
+/* train/<class>/..., val/ (or validation/ or valid/) and test/ likewise. */
 static jv from_class_tree(const char *dir)
 {
 	jv root = absolute(dir);
 	const char *r = jv_string_value(root);
 	jv splits = jv_object();
-	static const char *const folders[][2] = { { "train", "train" }, { "val", "val" }, { "val", "validation" }, { "test", "test" } };
-	for (int i = 0; i < 4; i++) {
+	static const char *const folders[][2] = {
+		{ "train", "train" }, { "val", "val" }, { "val", "validation" }, { "val", "valid" }, { "test", "test" },
+	};
+	for (int i = 0; i < 5; i++) {
 		jv path = jv_string_fmt("%s/%s", r, folders[i][1]);
 		if (is_dir(jv_string_value(path)) && !jv_object_has(jv_copy(splits), jv_string(folders[i][0])))
 			splits = jv_object_set(splits, jv_string(folders[i][0]), jv_array_append(jv_array(), path));

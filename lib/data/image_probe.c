@@ -8,7 +8,11 @@
 
 bool ul_image_extension(const char *name)
 {
-	static const char *const exts[] = { "jpg", "jpeg", "png", "bmp", "webp", "mpo", NULL };
+	/* Ultralytics' list, so that no image it would see goes unnoticed; the
+	 * probe reads JPEG (and MPO), PNG, BMP and WebP and calls the others
+	 * unsupported. */
+	static const char *const exts[] = { "jpg", "jpeg", "png", "bmp", "webp", "mpo", "avif", "dng",
+					    "heic", "heif", "jp2", "tif", "tiff", NULL };
 	const char *dot = strrchr(name, '.');
 	if (!dot)
 		return false;
@@ -155,7 +159,7 @@ bool ul_image_probe(const char *path, struct ul_image_info *info)
 		info->format = UL_IMAGE_WEBP;
 		ok = probe_webp(f, info);
 	} else {
-		ok = fail(info, got == 0 ? "empty file" : "not a JPEG, PNG, BMP or WebP image");
+		ok = fail(info, got == 0 ? "empty file" : "not a JPEG, PNG, BMP or WebP image (the formats ul reads)");
 	}
 	fclose(f);
 	if (ok && (info->width < 10 || info->height < 10)) {

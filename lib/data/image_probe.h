@@ -19,8 +19,9 @@ struct ul_image_info {
 	char problem[128];    /* why the image is corrupt; empty when it is fine */
 };
 
-/* True when the file name has an image extension we read (case-insensitive):
- * jpg jpeg png bmp webp mpo. */
+/* True when the file name has an image extension of Ultralytics' list
+ * (case-insensitive): jpg jpeg png bmp webp mpo avif dng heic heif jp2 tif
+ * tiff. */
 bool ul_image_extension(const char *name);
 
 /* Fills info; returns true when the image is usable, false (with

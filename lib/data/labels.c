@@ -100,8 +100,6 @@ static bool check_row(struct row *r, const struct ul_label_rules *rules, struct 
 		return bad(out, line, "a polygon needs x y pairs, found %d coordinates", r->n - 1);
 	if (!pose && r->n <= 6 && r->n != 5)
 		return bad(out, line, "%d values; a box needs 5 (class cx cy w h)", r->n);
-	if (rules->task == UL_TASK_OBB && r->n != 9)
-		return bad(out, line, "%d values; an oriented box needs 9 (class and 4 corners)", r->n);
 
 	double cls = r->v[0];
 	if (cls < 0 || cls != floor(cls))
@@ -212,6 +210,10 @@ void ul_labels_check(const char *text, size_t len, const struct ul_label_rules *
 			continue;  /* blank line */
 		if (!check_row(r, rules, out, line))
 			break;
+		if (out->polygon_lines && out->box_lines && rules->task != UL_TASK_POSE) {
+			bad(out, line, "the file mixes polygons and boxes; use one kind per file");
+			break;
+		}
 		if (seen_before(&kept, r))
 			out->duplicates++;
 		else if (!keep(&kept, r))

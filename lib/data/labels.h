@@ -8,9 +8,12 @@
  *   pose     class cx cy w h, then kpt_shape[0] keypoints of kpt_shape[1] values
  * A line with more than 6 values (outside pose) is a polygon and is checked
  * through the box around it, so corners slightly outside the image, as in
- * dota8, are accepted. Coordinates may stray 1% outside [0, 1]. One bad line
+ * dota8, are accepted; oriented boxes are polygons too, and a file may not
+ * mix polygons with plain boxes. Coordinates may stray 1% outside [0, 1];
+ * for pose only the keypoints' x and y meet the upper bound. One bad line
  * makes the whole file unusable, as in Ultralytics; duplicate lines are
- * dropped and counted. */
+ * dropped and counted. A class must be a whole number (Ultralytics would
+ * truncate 1.5; we call it an error). */
 #ifndef UL_DATA_LABELS_H
 #define UL_DATA_LABELS_H
 

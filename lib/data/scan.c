@@ -202,7 +202,9 @@ static void split_images(jv paths, const char *split, struct paths *out, struct 
 			problem(sc, true, split, path, 0, "%s is neither a folder, an image nor a .txt list of images", path);
 		jv_free(item);
 	}
-	qsort(out->items, out->n, sizeof *out->items, compare_paths);
+	jv_free(paths);
+	if (out->n > 1)
+		qsort(out->items, out->n, sizeof *out->items, compare_paths);
 }
 
 /* A classification split keeps each image in a folder named for its class. */
@@ -221,7 +223,7 @@ static bool looks_like_class_tree(jv paths, const struct paths *images)
 	for (size_t i = 0; i < images->n; i++) {
 		const char *img = images->items[i];
 		bool found = false;
-		jv_array_foreach(jv_copy(paths), k, root) {
+		jv_array_foreach(paths, k, root) {
 			size_t n = (size_t)jv_string_length_bytes(jv_copy(root));
 			const char *rest = img + n;
 			if (!found && !strncmp(img, jv_string_value(root), n) && rest[0] == '/') {
@@ -264,7 +266,7 @@ static enum ul_task guess_task(const struct paths *images, int nc)
 static int class_index(jv names, const char *name)
 {
 	int found = -1;
-	jv_array_foreach(jv_copy(names), i, n) {
+	jv_array_foreach(names, i, n) {
 		if (found < 0 && !strcmp(jv_string_value(n), name))
 			found = i;
 		jv_free(n);
@@ -369,18 +371,22 @@ jv ul_dataset_scan(jv spec, const struct ul_scan_options *options)
 			task = UL_TASK_CLASSIFY;
 		jv_free(train);
 	}
-	if (task == UL_TASK_CLASSIFY && jv_get_kind(names) != JV_KIND_ARRAY) {
-		/* class names from the train split's folders, sorted */
-		jv_free(names);
-		names = jv_array();
+	if (task == UL_TASK_CLASSIFY) {
+		/* The classes are the train split's folders, sorted, as in
+		 * Ultralytics, whatever a YAML says. */
+		jv folders = jv_array();
 		for (size_t i = 0; i < images[0].n; i++) {
 			char folder[PATH_MAX];
 			snprintf(folder, sizeof folder, "%s", images[0].items[i]);
 			*strrchr(folder, '/') = '\0';
 			const char *cls = strrchr(folder, '/') + 1;
-			if (class_index(names, cls) < 0)
-				names = jv_array_append(names, jv_string(cls));
+			if (class_index(folders, cls) < 0)
+				folders = jv_array_append(folders, jv_string(cls));
 		}
+		if (jv_get_kind(names) == JV_KIND_ARRAY && !jv_equal(jv_copy(names), jv_copy(folders)))
+			problem(&sc, false, NULL, NULL, 0, "the YAML's names differ from the train class folders; the folders are used");
+		jv_free(names);
+		names = folders;
 	}
 	int nc = jv_get_kind(names) == JV_KIND_ARRAY ? jv_array_length(jv_copy(names)) : 0;
 	if (jv_get_kind(names) != JV_KIND_ARRAY)
@@ -431,7 +437,7 @@ jv ul_dataset_scan(jv spec, const struct ul_scan_options *options)
 	body = jv_object_set(body, jv_string("task"), jv_string(ul_task_name(task)));
 	jv name_map = jv_object();
 	if (jv_get_kind(names) == JV_KIND_ARRAY) {
-		jv_array_foreach(jv_copy(names), i, name)
+		jv_array_foreach(names, i, name)
 			name_map = jv_object_set(name_map, jv_string_fmt("%d", i), name);
 	}
 	body = jv_object_set(body, jv_string("names"), name_map);
