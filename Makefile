@@ -114,8 +114,9 @@ check: all $(UNIT) $(DRIVERS)
 		prove --exec '' -j2 $(UNIT) $(CLI_TESTS)
 
 # Speed lives here, never in timed tests: ratios against baselines of the same run.
-bench: $(DRIVERS)
+bench: all $(DRIVERS)
 	tests/bench/passthrough $(O)/tests/drivers/ul-echo
+	tests/bench/scan $(BINDIR)/ul-fetch ../shared/datasets
 
 # --- installing --------------------------------------------------------------
 

@@ -11,6 +11,7 @@
 
 #include "core/signals.h"
 #include "data/image_probe.h"
+#include "data/label_cache.h"
 
 /* A growing list of strings. */
 struct paths {
@@ -274,17 +275,53 @@ static int class_index(jv names, const char *name)
 	return found;
 }
 
-static void scan_image(const char *image, const char *split, const struct ul_label_rules *rules, jv names,
-		       struct split_count *count, struct scan *sc)
+/* Looks at one image and its label file: what a cache remembers. */
+static void examine(const char *image, const struct ul_label_rules *rules, struct ul_image_result *res)
 {
-	count->images++;
+	memset(res, 0, sizeof *res);
 	struct ul_image_info info;
 	if (!ul_image_probe(image, &info)) {
-		count->corrupt++;
-		problem(sc, false, split, image, 0, "corrupt image, left out: %s", info.problem);
+		res->kind = UL_IMAGE_CORRUPT;
+		snprintf(res->problem, sizeof res->problem, "%s", info.problem);
 		return;
 	}
-	if (info.jpeg_truncated)
+	res->jpeg_truncated = info.jpeg_truncated;
+	res->kind = UL_IMAGE_BACKGROUND;
+	if (rules->task == UL_TASK_CLASSIFY)
+		return;  /* the class is its folder, checked by tally() */
+	char label[PATH_MAX];
+	label_path(image, label, sizeof label);
+	size_t len;
+	char *text = slurp(label, &len);
+	if (!text)
+		return;
+	struct ul_label_check c;
+	ul_labels_check(text, len, rules, &c);
+	free(text);
+	if (c.bad_line) {
+		res->kind = UL_IMAGE_BAD_LABEL;
+		res->bad_line = c.bad_line;
+		snprintf(res->problem, sizeof res->problem, "%s", c.problem);
+		return;
+	}
+	res->duplicates = c.duplicates;
+	res->out_of_range = c.out_of_range;
+	res->instances = c.instances;
+	if (c.instances > 0)
+		res->kind = UL_IMAGE_LABELED;
+}
+
+/* Adds one image's result to its split's counts and the problems. */
+static void tally(const char *image, const char *split, const struct ul_image_result *res,
+		  const struct ul_label_rules *rules, jv names, struct split_count *count, struct scan *sc)
+{
+	count->images++;
+	if (res->kind == UL_IMAGE_CORRUPT) {
+		count->corrupt++;
+		problem(sc, false, split, image, 0, "corrupt image, left out: %s", res->problem);
+		return;
+	}
+	if (res->jpeg_truncated)
 		problem(sc, false, split, image, 0, "JPEG without its end marker; it decodes with a grey tail");
 	if (rules->task == UL_TASK_CLASSIFY) {
 		char folder[PATH_MAX];
@@ -301,32 +338,90 @@ static void scan_image(const char *image, const char *split, const struct ul_lab
 		return;
 	}
 	char label[PATH_MAX];
-	label_path(image, label, sizeof label);
-	size_t len;
-	char *text = slurp(label, &len);
-	if (!text) {
-		count->background++;
-		return;
-	}
-	struct ul_label_check c;
-	ul_labels_check(text, len, rules, &c);
-	free(text);
-	if (c.bad_line) {
+	if (res->kind == UL_IMAGE_BAD_LABEL) {
+		label_path(image, label, sizeof label);
 		count->corrupt++;
 		count->bad_labels++;
-		problem(sc, false, split, label, c.bad_line, "%s:%d: %s; the image is left out", label, c.bad_line, c.problem);
+		problem(sc, false, split, label, res->bad_line, "%s:%d: %s; the image is left out", label, res->bad_line,
+			res->problem);
 		return;
 	}
-	count->duplicates += c.duplicates;
-	count->out_of_range += c.out_of_range;
-	if (c.duplicates)
-		problem(sc, false, split, label, 0, "%s: %d duplicate label lines dropped", label, c.duplicates);
-	if (c.instances == 0) {
+	count->duplicates += res->duplicates;
+	count->out_of_range += res->out_of_range;
+	if (res->duplicates) {
+		label_path(image, label, sizeof label);
+		problem(sc, false, split, label, 0, "%s: %d duplicate label lines dropped", label, res->duplicates);
+	}
+	if (res->kind == UL_IMAGE_BACKGROUND) {
 		count->background++;
 		return;
 	}
 	count->labeled++;
-	count->instances += c.instances;
+	count->instances += res->instances;
+}
+
+/* The cache's fingerprint of a split: every image's and label file's path,
+ * size and modification time. */
+static uint64_t fingerprint(const struct paths *images, bool with_labels)
+{
+	uint64_t h = UL_FNV1A_START;
+	char label[PATH_MAX];
+	for (size_t i = 0; i < images->n; i++) {
+		for (int k = 0; k < (with_labels ? 2 : 1); k++) {
+			const char *path = images->items[i];
+			if (k == 1) {
+				label_path(path, label, sizeof label);
+				path = label;
+			}
+			struct stat st;
+			long long facts[3] = { -1, -1, -1 };
+			if (stat(path, &st) == 0) {
+				facts[0] = (long long)st.st_size;
+				facts[1] = (long long)st.st_mtim.tv_sec;
+				facts[2] = (long long)st.st_mtim.tv_nsec;
+			}
+			h = ul_fnv1a(h, path, strlen(path) + 1);
+			h = ul_fnv1a(h, facts, sizeof facts);
+		}
+	}
+	return h;
+}
+
+/* The cache's name for a split under these rules. */
+static uint64_t cache_name(const char *split, jv paths, const struct ul_label_rules *rules)
+{
+	uint64_t h = ul_fnv1a(UL_FNV1A_START, split, strlen(split) + 1);
+	jv text = jv_dump_string(jv_copy(paths), 0);
+	h = ul_fnv1a(h, jv_string_value(text), (size_t)jv_string_length_bytes(jv_copy(text)));
+	jv_free(text);
+	return ul_fnv1a(h, rules, sizeof *rules);
+}
+
+/* Examines every image of a split, or takes the results from the cache.
+ * Returns false when stopped by a signal. */
+static bool scan_split(const char *split, jv paths, const struct paths *images, const struct ul_label_rules *rules,
+		       jv names, struct split_count *count, struct scan *sc)
+{
+	struct ul_image_result *results = calloc(images->n ? images->n : 1, sizeof *results);
+	if (!results) {
+		problem(sc, true, split, NULL, 0, "out of memory for %zu images", images->n);
+		return true;
+	}
+	uint64_t name = cache_name(split, paths, rules);
+	uint64_t print = fingerprint(images, rules->task != UL_TASK_CLASSIFY);
+	bool stopped = false;
+	if (!ul_label_cache_load(name, print, images->n, results)) {
+		for (size_t i = 0; i < images->n && !stopped; i++) {
+			examine(images->items[i], rules, &results[i]);
+			stopped = ul_stop_requested();
+		}
+		if (!stopped)
+			ul_label_cache_save(name, print, images->n, results);
+	}
+	for (size_t i = 0; i < images->n && !stopped; i++)
+		tally(images->items[i], split, &results[i], rules, names, count, sc);
+	free(results);
+	return !stopped;
 }
 
 static jv count_object(const struct split_count *c)
@@ -410,10 +505,9 @@ jv ul_dataset_scan(jv spec, const struct ul_scan_options *options)
 	for (int s = 0; s < 3 && !stopped; s++) {
 		if (!jv_object_has(jv_copy(splits), jv_string(split_names[s])))
 			continue;
-		for (size_t i = 0; i < images[s].n && !stopped; i++) {
-			scan_image(images[s].items[i], split_names[s], &rules, names, &totals[s], &sc);
-			stopped = ul_stop_requested();
-		}
+		jv paths = jv_object_get(jv_copy(splits), jv_string(split_names[s]));
+		stopped = !scan_split(split_names[s], paths, &images[s], &rules, names, &totals[s], &sc);
+		jv_free(paths);
 		if (images[s].n == 0)
 			problem(&sc, s == 0, split_names[s], NULL, 0, "the %s split has no images", split_names[s]);
 		counts = jv_object_set(counts, jv_string(split_names[s]), count_object(&totals[s]));

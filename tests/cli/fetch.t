@@ -109,6 +109,26 @@ fetch data="$tmp/m"
 is "$(field '[.nc, .names["1"], .status]')" '[10,"1","ready"]' "classify: the folders give the classes"
 like "$(field '.problems[].message')" "names differ from the train class folders" "and a warning says the YAML disagreed"
 
+# the label cache: a second scan reads it; a changed file is scanned again; a damaged cache is ignored
+cp -R "$DATA/coco8" "$tmp/cc"
+UL_HOME=$tmp/cache-home
+fetch data="$tmp/cc"
+is "$(ls "$UL_HOME/cache/labels" | wc -l | tr -d ' ')" 2 "the first scan writes a cache per split"
+lbl=$tmp/cc/labels/train/000000000025.txt
+cp -p "$lbl" "$tmp/saved"                                   # keeps its time
+tr '0-9' 'x' <"$tmp/saved" >"$lbl.new"                      # same size, not numbers: a bad label
+mv "$lbl.new" "$lbl"
+touch -r "$tmp/saved" "$lbl"                                  # same size and time: the cache cannot tell
+fetch data="$tmp/cc"
+is "$(field '.splits.train.bad_labels')" 0 "an unchanged fingerprint reuses the cached results"
+touch "$lbl"
+fetch data="$tmp/cc"
+is "$(field '.splits.train.bad_labels')" 1 "a touched label file is scanned again"
+for f in "$UL_HOME"/cache/labels/*; do printf 'ULLCgarbage' >"$f"; done
+fetch data="$tmp/cc"
+is "$(field '.splits.train.bad_labels')" 1 "a damaged cache is ignored"
+is "$(head -c 4 "$(ls "$UL_HOME"/cache/labels/* | head -n 1)")" "ULLC" "and rewritten"
+
 # pipelines: records from upstream pass through first; an upstream error stops the work
 printf '{"type":"log","v":1,"message":"hi"}\n' >"$tmp/in"
 run "$FETCH" data="$DATA/coco8" <"$tmp/in"
