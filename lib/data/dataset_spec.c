@@ -100,7 +100,7 @@ static jv split_paths(jv value, const char *root, const char *yaml, const char *
 	return out;
 }
 
-static jv from_yaml(const char *file)
+static jv from_yaml(const char *file, const char *root_override)
 {
 	jv doc = ul_yaml_load_file(file);
 	if (!jv_is_valid(doc))
@@ -116,7 +116,8 @@ static jv from_yaml(const char *file)
 	char *folder = strdup(yaml_path);
 	*strrchr(folder, '/') = '\0';
 	jv path = jv_object_get(jv_copy(doc), jv_string("path"));
-	jv joined = jv_get_kind(path) == JV_KIND_STRING ? join(folder, jv_string_value(path)) : jv_string(folder);
+	jv joined = root_override ? jv_string(root_override)
+		: jv_get_kind(path) == JV_KIND_STRING ? join(folder, jv_string_value(path)) : jv_string(folder);
 	jv root = absolute(jv_string_value(joined));
 	jv_free(joined);
 	jv_free(path);
@@ -304,10 +305,10 @@ static jv yaml_in(const char *dir)
 jv ul_dataset_spec_load(const char *path)
 {
 	if (!is_dir(path))
-		return from_yaml(path);
+		return from_yaml(path, NULL);
 	jv yaml = yaml_in(path);
 	if (jv_get_kind(yaml) == JV_KIND_STRING) {
-		jv spec = from_yaml(jv_string_value(yaml));
+		jv spec = from_yaml(jv_string_value(yaml), NULL);
 		jv_free(yaml);
 		return spec;
 	}
@@ -319,4 +320,26 @@ jv ul_dataset_spec_load(const char *path)
 	if (tree)
 		return from_class_tree(path);
 	return jv_invalid_with_msg(jv_string_fmt("%s has no dataset YAML and no train/ folder", path));
+}
+
+jv ul_dataset_spec_load_at(const char *yaml, const char *root)
+{
+	return from_yaml(yaml, root);
+}
+
+bool ul_dataset_spec_missing(jv spec)
+{
+	jv splits = jv_object_get(jv_copy(spec), jv_string("splits"));
+	bool missing = false;
+	jv_object_foreach(splits, name, paths) {
+		jv_array_foreach(paths, i, path) {
+			struct stat st;
+			missing |= stat(jv_string_value(path), &st) != 0;
+			jv_free(path);
+		}
+		jv_free(name);
+		jv_free(paths);
+	}
+	jv_free(splits);
+	return missing;
 }

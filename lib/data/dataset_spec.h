@@ -16,9 +16,18 @@
 #ifndef UL_DATA_DATASET_SPEC_H
 #define UL_DATA_DATASET_SPEC_H
 
+#include <stdbool.h>
+
 #include <jv.h>
 
 /* From a YAML file or a folder; an invalid jv with a message otherwise. */
 jv ul_dataset_spec_load(const char *path);
+
+/* The same for a YAML file whose data lives under root instead of where
+ * its `path:` points (the data its `download:` fetched). */
+jv ul_dataset_spec_load_at(const char *yaml, const char *root);
+
+/* True when one of the splits spec names does not exist on disk. */
+bool ul_dataset_spec_missing(jv spec);
 
 #endif
