@@ -1,31 +1,13 @@
 #include "core/home.h"
 
+#include "core/fs.h"
+
 #include <errno.h>
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-/* mkdir -p with mode 0700 for everything it creates. */
-static int make_dirs(char *path)
-{
-	for (char *p = path + 1; ; p++) {
-		if (*p != '/' && *p != '\0')
-			continue;
-		char saved = *p;
-		*p = '\0';
-		int rc = mkdir(path, 0700);
-		int err = errno;
-		*p = saved;
-		if (rc < 0 && err != EEXIST) {
-			errno = err;
-			return -1;
-		}
-		if (saved == '\0')
-			return 0;
-	}
-}
 
 jv ul_home(void)
 {
@@ -43,18 +25,8 @@ jv ul_home(void)
 			return jv_invalid_with_msg(jv_string("no home directory: set UL_HOME"));
 		dir = jv_string_fmt("%s/.ul", home);
 	}
-	char *path = strdup(jv_string_value(dir));
-	int rc = path ? make_dirs(path) : -1;
-	int err = errno;
-	free(path);
-	struct stat st;
-	if (rc < 0 || stat(jv_string_value(dir), &st) < 0) {
-		jv msg = jv_string_fmt("state directory %s: %s", jv_string_value(dir), strerror(rc < 0 ? err : errno));
-		jv_free(dir);
-		return jv_invalid_with_msg(msg);
-	}
-	if (!S_ISDIR(st.st_mode)) {
-		jv msg = jv_string_fmt("state directory %s is not a directory", jv_string_value(dir));
+	if (ul_mkdirs(jv_string_value(dir), 0700) < 0) {
+		jv msg = jv_string_fmt("state directory %s: %s", jv_string_value(dir), strerror(errno));
 		jv_free(dir);
 		return jv_invalid_with_msg(msg);
 	}

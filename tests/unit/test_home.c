@@ -40,7 +40,7 @@ int main(void)
 	setenv("UL_HOME", file, 1);
 	home = ul_home();
 	jv msg = jv_invalid_get_msg(home);
-	contains(jv_get_kind(msg) == JV_KIND_STRING ? jv_string_value(msg) : "", "is not a directory",
+	contains(jv_get_kind(msg) == JV_KIND_STRING ? jv_string_value(msg) : "", "plain-file: Not a directory",
 		 "a file in the way is an error");
 	jv_free(msg);
 

@@ -1,0 +1,14 @@
+/* Folders: make a path whole, remove a tree. */
+#ifndef UL_CORE_FS_H
+#define UL_CORE_FS_H
+
+#include <sys/types.h>
+
+/* mkdir -p: makes what is missing of path with mode. 0, or -1 with errno. */
+int ul_mkdirs(const char *path, mode_t mode);
+
+/* rm -rf: removes path and everything below it, never following a link.
+ * 0 (also when path does not exist), or -1 with errno. */
+int ul_remove_tree(const char *path);
+
+#endif

@@ -1,0 +1,50 @@
+/* mkdir -p and rm -rf, and that rm -rf never follows a link out. */
+#include <errno.h>
+#include <sys/stat.h>
+
+#include "core/fs.h"
+#include "tap.h"
+
+static void touch(const char *path)
+{
+	FILE *f = fopen(path, "w");
+	if (f)
+		fclose(f);
+}
+
+int main(void)
+{
+	char base[] = "/tmp/ul-fs-XXXXXX";
+	ok(mkdtemp(base) != NULL, "temp dir");
+	char path[512], outside[512], link[512], file[512];
+
+	snprintf(path, sizeof path, "%s/a/b/c", base);
+	is_int(ul_mkdirs(path, 0755), 0, "mkdirs makes a nested path");
+	struct stat st;
+	ok(stat(path, &st) == 0 && S_ISDIR(st.st_mode), "it is a folder");
+	is_int(ul_mkdirs(path, 0755), 0, "and again is fine");
+	snprintf(file, sizeof file, "%s/a/file", base);
+	touch(file);
+	snprintf(path, sizeof path, "%s/a/file/x", base);
+	ok(ul_mkdirs(path, 0755) < 0 && errno == ENOTDIR, "a file in the way: ENOTDIR");
+	ok(ul_mkdirs(file, 0755) < 0 && errno == ENOTDIR, "a file at the path itself: ENOTDIR");
+
+	/* a tree with files and a link to something outside it */
+	snprintf(outside, sizeof outside, "%s/keep", base);
+	ul_mkdirs(outside, 0755);
+	snprintf(file, sizeof file, "%s/keep/precious", base);
+	touch(file);
+	snprintf(file, sizeof file, "%s/a/b/c/leaf", base);
+	touch(file);
+	snprintf(link, sizeof link, "%s/a/b/out", base);
+	ok(symlink(outside, link) == 0, "a link out of the tree");
+	snprintf(path, sizeof path, "%s/a", base);
+	is_int(ul_remove_tree(path), 0, "remove_tree removes it");
+	ok(stat(path, &st) != 0, "the tree is gone");
+	snprintf(file, sizeof file, "%s/keep/precious", base);
+	ok(stat(file, &st) == 0, "what the link pointed at is untouched");
+	is_int(ul_remove_tree(path), 0, "removing what is not there is fine");
+
+	is_int(ul_remove_tree(base), 0, "cleaned up");
+	return done_testing();
+}
