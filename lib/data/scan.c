@@ -47,10 +47,34 @@ static int compare_paths(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Every image below dir, depth first; hidden entries skipped. */
-static void walk(const char *dir, struct paths *out, int depth)
+/* Folders already walked, so a link back up (loop -> .) is walked once. */
+struct visited {
+	dev_t dev[64];
+	ino_t ino[64];
+	int n;
+};
+
+static bool first_visit(struct visited *v, const char *dir)
 {
-	DIR *d = depth < 32 ? opendir(dir) : NULL;
+	struct stat st;
+	if (stat(dir, &st) != 0)
+		return false;
+	for (int i = 0; i < v->n; i++)
+		if (v->dev[i] == st.st_dev && v->ino[i] == st.st_ino)
+			return false;
+	if (v->n == 64)
+		return false;  /* deeper than any dataset goes */
+	v->dev[v->n] = st.st_dev;
+	v->ino[v->n++] = st.st_ino;
+	return true;
+}
+
+/* Every image below dir, depth first; hidden entries skipped. visited
+ * holds the folders on the way down. */
+static void walk_tree(const char *dir, struct paths *out, struct visited *visited)
+{
+	int mark = visited->n;
+	DIR *d = first_visit(visited, dir) ? opendir(dir) : NULL;
 	if (!d)
 		return;
 	struct dirent *e;
@@ -76,8 +100,15 @@ static void walk(const char *dir, struct paths *out, int depth)
 	}
 	closedir(d);
 	for (size_t i = 0; i < subdirs.n; i++)
-		walk(subdirs.items[i], out, depth + 1);
+		walk_tree(subdirs.items[i], out, visited);
 	paths_free(&subdirs);
+	visited->n = mark;  /* siblings may be reached twice; only ancestors make a loop */
+}
+
+static void walk(const char *dir, struct paths *out)
+{
+	struct visited visited = { .n = 0 };
+	walk_tree(dir, out, &visited);
 }
 
 /* The image paths listed in a .txt file; relative ones from its folder. */
@@ -194,7 +225,7 @@ static void split_images(jv paths, const char *split, struct paths *out, struct 
 		if (stat(path, &st) != 0)
 			problem(sc, true, split, path, 0, "%s: no such file or folder", path);
 		else if (S_ISDIR(st.st_mode))
-			walk(path, out, 0);
+			walk(path, out);
 		else if (len > 4 && !strcmp(path + len - 4, ".txt"))
 			read_list(path, out);
 		else if (ul_image_extension(path))

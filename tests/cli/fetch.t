@@ -109,6 +109,13 @@ fetch data="$tmp/m"
 is "$(field '[.nc, .names["1"], .status]')" '[10,"1","ready"]' "classify: the folders give the classes"
 like "$(field '.problems[].message')" "names differ from the train class folders" "and a warning says the YAML disagreed"
 
+# links: one back up the tree is walked once, one to a sibling folder is followed
+cp -R "$DATA/coco8" "$tmp/ln"
+ln -s . "$tmp/ln/images/train/again"
+ln -s ../train "$tmp/ln/images/val/more"
+fetch data="$tmp/ln"
+is "$(field '.splits | map_values(.images)')" '{"train":4,"val":8}' "a link loop does not multiply images"
+
 # the label cache: a second scan reads it; a changed file is scanned again; a damaged cache is ignored
 cp -R "$DATA/coco8" "$tmp/cc"
 UL_HOME=$tmp/cache-home
