@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <locale.h>
 #include <stdarg.h>
@@ -17,6 +16,7 @@
 #include <archive_entry.h>
 
 #include "core/error.h"
+#include "core/fs.h"
 #include "core/signals.h"
 
 #define DEFAULT_MAX_BYTES   (200LL << 30)
@@ -584,15 +584,6 @@ static int publish(struct job *j, const char *tmp, const char *dest)
 	return fail(j, "io", NULL, "cannot rename %s to %s: %s", tmp, dest, strerror(errno));
 }
 
-static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	remove(path);
-	return 0;
-}
-
 int ul_archive_extract(const char *archive, const char *dest, const struct ul_archive_limits *limits, jv *err)
 {
 	struct job j = { .archive = archive, .err = err };
@@ -637,7 +628,7 @@ int ul_archive_extract(const char *archive, const char *dest, const struct ul_ar
 	if (rc == 0)
 		rc = publish(&j, tmp, dest);
 	if (rc < 0)
-		nftw(tmp, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+		ul_remove_tree(tmp);
 
 	for (size_t k = 0; k < j.nlinks; k++) {
 		free(j.links[k].path);
