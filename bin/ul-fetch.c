@@ -18,10 +18,16 @@
 #include "core/writer.h"
 #include "data/dataset_spec.h"
 #include "data/scan.h"
+#include "data/source.h"
 
 static const struct ul_arg fetch_args[] = {
 	{ "data", UL_ARG_STRING, "null", "the dataset: a YAML file, a folder, an archive, a URL, ul://OWNER/datasets/NAME or shapes" },
 	{ "task", UL_ARG_STRING, "null", "detect, segment, pose, obb or classify; by default read from the dataset" },
+	{ "sha256", UL_ARG_STRING, "null", "the expected SHA-256 of a downloaded file" },
+	{ "max_gb", UL_ARG_FLOAT, "100", "refuse a download larger than this many gigabytes" },
+	{ "count", UL_ARG_INT, "64", "shapes: train images (val gets a quarter)" },
+	{ "imgsz", UL_ARG_INT, "160", "shapes: the side of each image in pixels" },
+	{ "seed", UL_ARG_INT, "0", "shapes: the same seed makes the same images" },
 	{ NULL },
 };
 
@@ -60,6 +66,24 @@ static bool pass_upstream(int *rc)
 	return !upstream_failed;
 }
 
+/* A usage error from the shapes generator names its own field; say which
+ * of our arguments it was. */
+static bool usage_error(jv *err)
+{
+	static const char *const ours[][2] = { { "train", "count" }, { "val", "count" }, { "imgsz", "imgsz" }, { "task", "task" } };
+	jv code = jv_object_get(jv_copy(*err), jv_string("code"));
+	bool usage = jv_get_kind(code) == JV_KIND_STRING && !strcmp(jv_string_value(code), "usage");
+	jv_free(code);
+	jv param = jv_object_get(jv_copy(*err), jv_string("param"));
+	for (size_t i = 0; usage && jv_get_kind(param) == JV_KIND_STRING && i < sizeof ours / sizeof ours[0]; i++)
+		if (!strcmp(jv_string_value(param), ours[i][0])) {
+			*err = jv_object_set(*err, jv_string("param"), jv_string(ours[i][1]));
+			break;
+		}
+	jv_free(param);
+	return usage;
+}
+
 int main(int argc, char **argv)
 {
 	ul_tool_start(argv[0]);
@@ -89,11 +113,29 @@ int main(int argc, char **argv)
 		goto done;
 	}
 
-	jv spec = ul_dataset_spec_load(data);
+	struct ul_source_options source = {
+		.task = options.task, .sha256 = ul_arg_str(&args, "sha256"),
+		.max_bytes = (long long)(ul_arg_float(&args, "max_gb") * 1e9),
+		.shapes_count = (int)ul_arg_int(&args, "count"), .shapes_imgsz = (int)ul_arg_int(&args, "imgsz"),
+		.shapes_seed = (unsigned)ul_arg_int(&args, "seed"),
+	};
+	jv err = jv_invalid();
+	jv local = ul_source_resolve(data, &source, &err);
+	if (!jv_is_valid(local)) {
+		rc = ul_fail(usage_error(&err) ? UL_EXIT_USAGE : UL_EXIT_FAILED, err);
+		goto done;
+	}
+	jv spec = ul_dataset_spec_load(jv_string_value(local));
+	jv_free(local);
 	if (!jv_is_valid(spec)) {
 		jv why = jv_invalid_get_msg(spec);
 		rc = ul_fail(UL_EXIT_FAILED, ul_error_record("dataset", jv_string_value(why), NULL));
 		jv_free(why);
+		goto done;
+	}
+	spec = ul_source_complete(spec, &source, &err);
+	if (!jv_is_valid(spec)) {
+		rc = ul_fail(UL_EXIT_FAILED, err);
 		goto done;
 	}
 	jv body = ul_dataset_scan(spec, &options);

@@ -85,7 +85,7 @@ like "$(err)" "tab.yaml:2:1: .*tab" "naming file, line and column"
 
 fetch data="$tmp/nowhere.yaml"
 is "$rc" 1 "a missing YAML: exit 1"
-like "$(err)" "nowhere.yaml: No such file" "says so"
+like "$(err)" "nowhere.yaml: no such file or folder" "says so"
 
 printf 'path: .\ntrain: images/train\nval: images/train\n' >"$tmp/c8/nonames.yaml"
 fetch data="$tmp/c8/nonames.yaml"
@@ -135,6 +135,21 @@ for f in "$UL_HOME"/cache/labels/*; do printf 'ULLCgarbage' >"$f"; done
 fetch data="$tmp/cc"
 is "$(field '.splits.train.bad_labels')" 1 "a damaged cache is ignored"
 is "$(head -c 4 "$(ls "$UL_HOME"/cache/labels/* | head -n 1)")" "ULLC" "and rewritten"
+
+# the built-in generated dataset, for every task, made once
+for task in detect segment pose obb classify; do
+	fetch data=shapes task=$task count=8 imgsz=64
+	is "$(field '[.task, .status, .nc, .splits.train.images, .splits.val.images, .problems_total]')" \
+		"[\"$task\",\"ready\",3,8,2,0]" "shapes, $task: ready, 8 train and 2 val images, nothing wrong"
+done
+root=$(jq -r .root "$tmp/out")
+touch -d 2001-01-01 "$root/data.yaml"
+fetch data=shapes task=classify count=8 imgsz=64
+is "$(jq -r .root "$tmp/out")" "$root" "the same options find the same folder"
+is "$(date -r "$root/data.yaml" +%Y)" 2001 "and do not generate it again"
+fetch data=shapes count=0
+is "$rc" 2 "shapes with count=0: usage error"
+is "$(field .param)" '"count"' "naming count"
 
 # pipelines: records from upstream pass through first; an upstream error stops the work
 printf '{"type":"log","v":1,"message":"hi"}\n' >"$tmp/in"

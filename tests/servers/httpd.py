@@ -17,6 +17,10 @@ Paths, beside plain files (with Range):
     /truncate/N/FILE          the first N requests end half way through the body
     /norange/FILE             FILE, ignoring Range
     /nolength/FILE            FILE without Content-Length, ended by closing
+    /api/datasets/OWNER/NAME/export
+                              the Platform's export: 401 without "Bearer test-key",
+                              409 for NAME "processing", 404 without DIR/NAME.ndjson,
+                              else 302 to /NAME.ndjson?sig=secret
     /__log                    every request so far: [{"path", "range"}...]
 """
 import http.server
@@ -96,6 +100,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.end_headers()
             self.wfile.write(data)
             self.close_connection = True
+        elif kind == "api" and len(parts) == 5 and parts[1] == "datasets" and parts[4] == "export":
+            name = parts[3]
+            if self.headers.get("Authorization") != "Bearer test-key":
+                self.reply(401)
+            elif name == "processing":
+                self.reply(409)
+            elif not os.path.exists(os.path.join(root, name + ".ndjson")):
+                self.reply(404)
+            else:
+                self.reply(302, headers={"Location": "/%s.ndjson?sig=secret" % name})
         else:
             self.send_file("/".join(parts))
 
