@@ -1,4 +1,4 @@
-/* Folders: make a path whole, remove a tree. */
+/* Folders: make a path whole, remove a tree, publish one built aside. */
 #ifndef UL_CORE_FS_H
 #define UL_CORE_FS_H
 
@@ -10,5 +10,10 @@ int ul_mkdirs(const char *path, mode_t mode);
 /* rm -rf: removes path and everything below it, never following a link.
  * 0 (also when path does not exist), or -1 with errno. */
 int ul_remove_tree(const char *path);
+
+/* Renames from to to unless to exists (then EEXIST), atomically where the
+ * file system can (RENAME_NOREPLACE): how a folder built beside its final
+ * place appears whole, and never over one another process made. 0 or -1. */
+int ul_rename_new(const char *from, const char *to);
 
 #endif

@@ -571,16 +571,8 @@ static int publish(struct job *j, const char *tmp, const char *dest)
 	umask(mask);
 	if (chmod(tmp, 0755 & ~mask) < 0)
 		return fail(j, "io", NULL, "cannot set the mode of %s: %s", tmp, strerror(errno));
-	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, dest, RENAME_NOREPLACE) == 0)
+	if (ul_rename_new(tmp, dest) == 0)
 		return 0;
-	if (errno == EINVAL) {
-		/* a file system without RENAME_NOREPLACE: a last look instead */
-		struct stat st;
-		if (lstat(dest, &st) == 0)
-			errno = EEXIST;
-		else if (rename(tmp, dest) == 0)
-			return 0;
-	}
 	return fail(j, "io", NULL, "cannot rename %s to %s: %s", tmp, dest, strerror(errno));
 }
 

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/fs.h"
 #include "core/home.h"
 
 /* File layout: magic "ULLC", version, fingerprint, count; then per image a
@@ -34,11 +35,8 @@ static jv cache_path(uint64_t name)
 	jv home = ul_home();
 	if (!jv_is_valid(home))
 		return home;
-	jv dir = jv_string_fmt("%s/cache", jv_string_value(home));
-	mkdir(jv_string_value(dir), 0700);
-	jv_free(dir);
-	dir = jv_string_fmt("%s/cache/labels", jv_string_value(home));
-	mkdir(jv_string_value(dir), 0700);
+	jv dir = jv_string_fmt("%s/cache/labels", jv_string_value(home));
+	ul_mkdirs(jv_string_value(dir), 0700);
 	jv path = jv_string_fmt("%s/%016llx", jv_string_value(dir), (unsigned long long)name);
 	jv_free(dir);
 	jv_free(home);

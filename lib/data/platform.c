@@ -370,9 +370,15 @@ jv ul_platform_fetch(const char *uri, jv *err)
 		} else {
 			jv partial = jv_string_fmt("%s.partial-%ld", jv_string_value(dir), (long)getpid());
 			ul_remove_tree(jv_string_value(partial));
-			if (build(jv_string_value(partial), lines, err) && rename(jv_string_value(partial), jv_string_value(dir)) == 0) {
+			bool built = build(jv_string_value(partial), lines, err);
+			if (built && ul_rename_new(jv_string_value(partial), jv_string_value(dir)) == 0) {
 				out = dir;
+			} else if (built && stat(jv_string_value(dir), &st) == 0) {
+				out = dir;  /* another ul-fetch finished the same export first */
+				ul_remove_tree(jv_string_value(partial));
 			} else {
+				if (built)
+					fail(err, "io", NULL, "%s: %s", jv_string_value(dir), strerror(errno));
 				ul_remove_tree(jv_string_value(partial));
 				jv_free(dir);
 			}

@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <math.h>
 #include <setjmp.h>
@@ -17,6 +16,7 @@
 #include <jpeglib.h>
 
 #include "core/error.h"
+#include "core/fs.h"
 #include "core/signals.h"
 #include "core/suggest.h"
 #include "data/labels.h"
@@ -536,12 +536,6 @@ static int make_partial(const char *dir, char *path)
 	return -1;
 }
 
-static int remove_entry(const char *path, const struct stat *st, int kind, struct FTW *walk)
-{
-	(void)st, (void)kind, (void)walk;
-	return remove(path);
-}
-
 static int make_dir(const char *root, const char *name, jv *err)
 {
 	char path[INNER_PATH_MAX];
@@ -633,20 +627,6 @@ static int build(const char *root, const struct ul_shapes *s, enum ul_task task,
 /* Renames without replacing: rename(2) alone would replace an empty
  * folder made at dir in the meantime. Some file systems (NFS) lack
  * RENAME_NOREPLACE; there a check just before is the best there is. */
-static int publish(const char *partial, const char *dir)
-{
-	if (renameat2(AT_FDCWD, partial, AT_FDCWD, dir, RENAME_NOREPLACE) == 0)
-		return 0;
-	if (errno != EINVAL && errno != ENOSYS)
-		return -1;
-	struct stat st;
-	if (lstat(dir, &st) == 0) {
-		errno = EEXIST;
-		return -1;
-	}
-	return rename(partial, dir);
-}
-
 static int exists(jv *err, const char *dir)
 {
 	char message[PATH_MAX + 64];
@@ -672,9 +652,9 @@ int ul_shapes_generate(const struct ul_shapes *s, jv *err)
 	if (make_partial(dir, partial) < 0)
 		return io_error(err, "create", partial);
 	int rc = build(partial, s, task, err);
-	if (rc == 0 && publish(partial, dir) < 0)
+	if (rc == 0 && ul_rename_new(partial, dir) < 0)
 		rc = errno == EEXIST || errno == ENOTEMPTY ? exists(err, dir) : io_error(err, "rename to", dir);
 	if (rc < 0)
-		nftw(partial, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+		ul_remove_tree(partial);
 	return rc;
 }

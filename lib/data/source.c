@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "core/error.h"
+#include "core/fs.h"
 #include "core/home.h"
 #include "data/archive.h"
 #include "data/dataset_spec.h"
@@ -39,7 +40,7 @@ static jv datasets_path(const char *name, jv *err)
 		return jv_invalid();
 	}
 	jv dir = jv_string_fmt("%s/datasets", jv_string_value(home));
-	mkdir(jv_string_value(dir), 0700);
+	ul_mkdirs(jv_string_value(dir), 0700);
 	jv path = jv_string_fmt("%s/%s", jv_string_value(dir), name);
 	jv_free(dir);
 	jv_free(home);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "core/error.h"
+#include "core/fs.h"
 #include "core/home.h"
 #include "core/human.h"
 #include "core/sha256.h"
@@ -148,14 +149,11 @@ static int make_parents(const char *path)
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	for (char *p = strchr(dir + 1, '/'); p; p = strchr(p + 1, '/')) {
-		*p = '\0';
-		int rc = mkdir(dir, 0755);
-		*p = '/';
-		if (rc < 0 && errno != EEXIST)
-			return -1;
-	}
-	return 0;
+	char *slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		return 0;
+	*slash = '\0';
+	return ul_mkdirs(dir, 0755);
 }
 
 /* Closes .part; sync when it is about to become DEST, so a crash cannot

@@ -56,6 +56,11 @@ like "$(err)" "escaped.txt" "naming the entry"
 ok "nothing escaped" test ! -e "$UL_HOME/datasets/escaped.txt"
 is "$(ls "$UL_HOME/datasets" | grep -c evil)" 0 "and nothing half-unpacked is left"
 
+# a YAML by URL, whose download: brings the data
+printf 'path: coco8\ntrain: images/train\nval: images/val\nnc: 80\ndownload: %s/coco8.zip\n' "$base" >"$srv/remote.yaml"
+fetch data="$base/remote.yaml"
+is "$(field '[.status, .splits.val.images]')" '["ready",4]' "a YAML by URL, with its download:"
+
 # a local archive, unpacked once
 fetch data="$srv/coco8.zip"
 is "$(field '[.status, .splits.val.images]')" '["ready",4]' "a local zip"

@@ -45,6 +45,17 @@ int main(void)
 	ok(stat(file, &st) == 0, "what the link pointed at is untouched");
 	is_int(ul_remove_tree(path), 0, "removing what is not there is fine");
 
+	/* publishing a folder built aside: never over one that exists */
+	char from[512], to[512];
+	snprintf(from, sizeof from, "%s/built.partial", base);
+	snprintf(to, sizeof to, "%s/built", base);
+	ul_mkdirs(from, 0755);
+	is_int(ul_rename_new(from, to), 0, "rename_new publishes a folder");
+	ok(stat(to, &st) == 0 && stat(from, &st) != 0, "it moved");
+	ul_mkdirs(from, 0755);
+	ok(ul_rename_new(from, to) < 0 && errno == EEXIST, "not over one that exists: EEXIST");
+	ok(stat(from, &st) == 0 && stat(to, &st) == 0, "both are left as they were");
+
 	is_int(ul_remove_tree(base), 0, "cleaned up");
 	return done_testing();
 }
