@@ -49,6 +49,21 @@ run "$UL_ECHO" <"$tmp/examples"
 is "$rc" 0 "the core reads every example as a record"
 ok "and passes them through unchanged" cmp -s "$tmp/examples" "$tmp/out"
 
+# Every tool has a man page that renders cleanly and documents each argument
+# its --help lists (its own; the shared ones are in ul(7)).
+for src in "$UL_ROOT"/bin/*.c; do
+	[ -e "$src" ] || continue
+	tool=$(basename "$src" .c)
+	page=$UL_ROOT/share/man/man1/$tool.1
+	ok "$tool has a man page" test -f "$page"
+	groff -man -ww -z -Tutf8 "$page" >"$tmp/warnings" 2>&1
+	is "$(cat "$tmp/warnings")" "" "$tool.1 renders without warnings"
+	"$UL_BIN/$tool" --help | sed -n 's/^  \([a-z_0-9]*\)=.*/\1/p' | grep -vx 'cfg\|quiet' >"$tmp/args"
+	while read -r arg; do
+		ok "$tool.1 documents $arg=" grep -qE "^\.BI? $arg=" "$page"
+	done <"$tmp/args"
+done
+
 # The exit codes in ul(7) are the ones in lib/core/error.h.
 for code in 0 1 2 3; do
 	ok "ul(7) documents exit status $code" grep -qx ".B $code" "$conventions"
