@@ -95,7 +95,7 @@ int main(int argc, char **argv)
 	const char *data = ul_arg_str(&args, "data");
 	const char *task_name = ul_arg_str(&args, "task");
 	struct ul_scan_options options = { .task = UL_TASK_UNKNOWN };
-	if (!data) {
+	if (!data || !*data) {
 		rc = ul_fail(UL_EXIT_USAGE, jv_object_set(ul_error_record("usage", "no dataset given",
 			"name one with data=, for example data=coco8.yaml or data=shapes"), jv_string("param"), jv_string("data")));
 		goto done;

@@ -45,6 +45,8 @@ fetch data="$DATA/coco8" task=segment
 is "$(field .task)" '"segment"' "task= overrides what the labels suggest"
 fetch data="$DATA/coco8" task=nope
 is "$rc" 2 "task=nope: usage error"
+fetch data=
+is "$rc" 2 "an empty data=: usage error"
 fetch
 is "$rc" 2 "no data=: usage error"
 like "$(err)" "no dataset given" "and says so"
