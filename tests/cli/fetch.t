@@ -5,6 +5,7 @@
 
 FETCH=$UL_BIN/ul-fetch
 DATA=$UL_ROOT/../shared/datasets
+[ -d "$DATA/coco8" ] || { echo "Bail out! the real datasets are not at $DATA (shared/ beside the clone)"; exit 1; }
 export UL_HOME="$tmp/home"
 
 # fetch DATASET_ARG...: runs ul-fetch with no input; the record is in $tmp/out
