@@ -590,7 +590,7 @@ static void real_dataset(void)
 {
 	static char source[PATH_MAX];
 	if (!realpath("../shared/datasets/coco8", source)) {
-		printf("ok %d # skip ../shared/datasets/coco8 is not here\n", ++tap_count);
+		ok(0, "../shared/datasets/coco8 is beside the clone");
 		return;
 	}
 	walk_root = source;
