@@ -271,7 +271,7 @@ static void happy_paths(void)
 	};
 	for (size_t k = 0; k < COUNT(kinds); k++) {
 		if (write_archive(in(kinds[k].file), kinds[k].kind, dataset, COUNT(dataset)) < 0) {
-			printf("ok %d # skip this libarchive cannot write %s\n", ++tap_count, kinds[k].name);
+			ok(0, "%s: libarchive writes the test archive", kinds[k].name);
 			continue;
 		}
 		ok(ul_archive_detect(in(kinds[k].file)), "%s: detected", kinds[k].name);
