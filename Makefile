@@ -82,10 +82,10 @@ endif
 # Rewritten only when its content changes, so a rebuild stays small.
 $(O)/ul_config.h: FORCE
 	@mkdir -p $(@D)
-	@printf '#define UL_VERSION "%s"\n#define UL_BUILD_FEATURES "%s"\n#define UL_HAVE_CUDA %d\n' \
-		'$(VERSION)' '$(FEATURES)' $(if $(filter 1,$(CUDA_FOUND)),$(if $(filter 0,$(CUDA)),0,1),0) >$@.tmp
+	@printf '#define UL_VERSION "%s"\n#define UL_BUILD_FEATURES "%s"\n#define UL_HAVE_CUDA %d\n#define UL_DATADIR "%s"\n' \
+		'$(VERSION)' '$(FEATURES)' $(if $(filter 1,$(CUDA_FOUND)),$(if $(filter 0,$(CUDA)),0,1),0) '$(PREFIX)/share/ul' >$@.tmp
 	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
-$(O)/lib/core/version.o: $(O)/ul_config.h
+$(O)/lib/core/version.o $(O)/lib/core/share.o: $(O)/ul_config.h
 
 # --- compiling ---------------------------------------------------------------
 

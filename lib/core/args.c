@@ -153,6 +153,22 @@ static int set_arg(struct ul_args *a, const char *key, jv raw, const char *sourc
 {
 	const struct ul_arg *arg = find_arg(a->tool, key);
 	char message[512];
+	if (!arg && a->tool->open) {
+		jv value = raw;
+		if (jv_get_kind(raw) == JV_KIND_STRING) {
+			const char *text = jv_string_value(raw);
+			value = text[0] == '[' ? ul_yaml_load_string(text, strlen(text), key)
+				: ul_scalar_parse(text, strlen(text), UL_SCALAR_CLI);
+			if (!jv_is_valid(value)) {  /* an unclosed [: keep the text, the schema will say */
+				jv_free(value);
+				value = jv_copy(raw);
+			}
+			jv_free(raw);
+		}
+		a->extra = jv_object_set(a->extra, jv_string(key), value);
+		a->given = jv_object_set(a->given, jv_string(key), jv_string(source));
+		return -1;
+	}
 	if (!arg) {
 		jv_free(raw);
 		const char *names[512];
@@ -265,6 +281,7 @@ int ul_args_parse(struct ul_args *a, const struct ul_tool *tool, int argc, char 
 	a->values = jv_object();
 	a->given = jv_object();
 	a->words = jv_array();
+	a->extra = jv_object();
 	for (int pass = 0; pass < 2; pass++) {
 		for (const struct ul_arg *arg = pass ? common_args : tool->args; arg && arg->name; arg++) {
 			jv value = convert(arg, jv_string(arg->fallback));
@@ -297,7 +314,8 @@ void ul_args_free(struct ul_args *a)
 	jv_free(a->values);
 	jv_free(a->given);
 	jv_free(a->words);
-	a->values = a->given = a->words = jv_invalid();
+	jv_free(a->extra);
+	a->values = a->given = a->words = a->extra = jv_invalid();
 }
 
 jv ul_arg_get(const struct ul_args *a, const char *name)

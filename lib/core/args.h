@@ -29,6 +29,7 @@ struct ul_tool {
 	const char *usage;          /* "ul-estimate [key=value ...]" */
 	const struct ul_arg *args;  /* the tool's own arguments, ended by { NULL } */
 	int max_words;              /* bare words allowed (subcommands); usually 0 */
+	bool open;                  /* keep keys it does not declare in extra, for a schema to judge */
 };
 
 struct ul_args {
@@ -36,6 +37,7 @@ struct ul_args {
 	jv values;  /* name -> typed value, for every argument, defaults filled */
 	jv given;   /* name -> where it was set: "command line" or the cfg file */
 	jv words;   /* bare words, in order */
+	jv extra;   /* open tools: undeclared name -> value (typed as a scalar, or a [list]) */
 };
 
 /* Parses argv into a. Returns -1 when the tool should go on, or the exit

@@ -15,7 +15,7 @@ static const struct ul_arg test_args[] = {
 	{ NULL },
 };
 
-static const struct ul_tool tool = { "ul-test", "a test", "ul-test [key=value ...]", test_args, 1 };
+static const struct ul_tool tool = { "ul-test", "a test", "ul-test [key=value ...]", test_args, 1, false };
 
 /* Parses a NULL-terminated list of arguments; stdout and stderr are
  * captured into *out and *err (freed by the caller). */
@@ -192,6 +192,21 @@ int main(void)
 	contains(err, "/nonexistent/run.yaml: No such file", "names the file and the reason");
 	ul_args_free(&a);
 	free(out), free(err);
+
+	/* an open tool keeps what it does not declare, typed, for a schema to judge */
+	static const struct ul_tool open_tool = { "ul-open", "open", "ul-open", test_args, 0, true };
+	char *argv_open[] = { "ul-open", "epochs=5", "lr0x=0.5", "mosaic=off", "freeze=[0, 1]", "name=exp", "x=[1," };
+	capture_begin(1);
+	rc = ul_args_parse(&a, &open_tool, 7, argv_open);
+	free(capture_end(1));
+	is_int(rc, -1, "an open tool takes unknown keys");
+	is_int(ul_arg_int(&a, "epochs"), 5, "declared ones are typed as usual");
+	jv extra = jv_dump_string(jv_copy(a.extra), 0);
+	is_str(jv_string_value(extra), "{\"lr0x\":0.5,\"mosaic\":\"off\",\"freeze\":[0,1],\"x\":\"[1,\"}",
+	       "the others are kept in extra, typed as scalars or lists");
+	jv_free(extra);
+	ok(ul_arg_given(&a, "lr0x"), "and counted as given");
+	ul_args_free(&a);
 
 	/* --help and --version go to stdout and end the tool with 0 */
 	rc = parse(&a, &out, &err, "epochs=3", "--help", NULL);
