@@ -16,9 +16,7 @@
 #include "core/signals.h"
 #include "core/tool.h"
 #include "core/writer.h"
-#include "data/dataset_spec.h"
-#include "data/scan.h"
-#include "data/source.h"
+#include "data/fetch.h"
 
 static const struct ul_arg fetch_args[] = {
 	{ "data", UL_ARG_STRING, "null", "the dataset: a YAML file, a folder, an archive, a URL, ul://OWNER/datasets/NAME or shapes" },
@@ -94,15 +92,15 @@ int main(int argc, char **argv)
 	rc = UL_EXIT_OK;
 	const char *data = ul_arg_str(&args, "data");
 	const char *task_name = ul_arg_str(&args, "task");
-	struct ul_scan_options options = { .task = UL_TASK_UNKNOWN };
+	enum ul_task task = UL_TASK_UNKNOWN;
 	if (!data || !*data) {
 		rc = ul_fail(UL_EXIT_USAGE, jv_object_set(ul_error_record("usage", "no dataset given",
 			"name one with data=, for example data=coco8.yaml or data=shapes"), jv_string("param"), jv_string("data")));
 		goto done;
 	}
 	if (task_name) {
-		options.task = ul_task_from_name(task_name);
-		if (options.task == UL_TASK_UNKNOWN) {
+		task = ul_task_from_name(task_name);
+		if (task == UL_TASK_UNKNOWN) {
 			jv err = ul_error_record("usage", "task must be detect, segment, pose, obb or classify", NULL);
 			rc = ul_fail(UL_EXIT_USAGE, jv_object_set(err, jv_string("param"), jv_string("task")));
 			goto done;
@@ -114,46 +112,20 @@ int main(int argc, char **argv)
 	}
 
 	struct ul_source_options source = {
-		.task = options.task, .sha256 = ul_arg_str(&args, "sha256"),
+		.task = task, .sha256 = ul_arg_str(&args, "sha256"),
 		.max_bytes = (long long)(ul_arg_float(&args, "max_gb") * 1e9),
 		.shapes_count = (int)ul_arg_int(&args, "count"), .shapes_imgsz = (int)ul_arg_int(&args, "imgsz"),
 		.shapes_seed = (unsigned)ul_arg_int(&args, "seed"),
 	};
 	jv err = jv_invalid();
-	jv local = ul_source_resolve(data, &source, &err);
-	if (!jv_is_valid(local)) {
+	jv record = ul_fetch_dataset(data, &source, &err);
+	if (!jv_is_valid(record)) {
 		rc = ul_fail(usage_error(&err) ? UL_EXIT_USAGE : UL_EXIT_FAILED, err);
 		goto done;
 	}
-	jv spec = ul_dataset_spec_load(jv_string_value(local));
-	jv_free(local);
-	if (!jv_is_valid(spec)) {
-		jv why = jv_invalid_get_msg(spec);
-		rc = ul_fail(UL_EXIT_FAILED, ul_error_record("dataset", jv_string_value(why), NULL));
-		jv_free(why);
-		goto done;
-	}
-	spec = ul_source_complete(spec, &source, &err);
-	if (!jv_is_valid(spec)) {
-		rc = ul_fail(UL_EXIT_FAILED, err);
-		goto done;
-	}
-	jv body = ul_dataset_scan(spec, &options);
-	if (!jv_is_valid(body)) {
-		jv why = jv_invalid_get_msg(body);
-		rc = ul_fail(UL_EXIT_FAILED, ul_error_record("stopped", jv_string_value(why), NULL));
-		jv_free(why);
-		goto done;
-	}
-	jv record = ul_record("dataset");
-	record = jv_object_set(record, jv_string("uri"), jv_string(data));
-	bool ready = false;
-	jv_object_foreach(body, key, value) {
-		if (!strcmp(jv_string_value(key), "status"))
-			ready = !strcmp(jv_string_value(value), "ready");
-		record = jv_object_set(record, key, value);
-	}
-	jv_free(body);
+	jv status = jv_object_get(jv_copy(record), jv_string("status"));
+	bool ready = !strcmp(jv_string_value(status), "ready");
+	jv_free(status);
 	ul_write_record(record);
 	rc = ready ? UL_EXIT_OK : UL_EXIT_FAILED;
 done:

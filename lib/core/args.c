@@ -154,18 +154,8 @@ static int set_arg(struct ul_args *a, const char *key, jv raw, const char *sourc
 	const struct ul_arg *arg = find_arg(a->tool, key);
 	char message[512];
 	if (!arg && a->tool->open) {
-		jv value = raw;
-		if (jv_get_kind(raw) == JV_KIND_STRING) {
-			const char *text = jv_string_value(raw);
-			value = text[0] == '[' ? ul_yaml_load_string(text, strlen(text), key)
-				: ul_scalar_parse(text, strlen(text), UL_SCALAR_CLI);
-			if (!jv_is_valid(value)) {  /* an unclosed [: keep the text, the schema will say */
-				jv_free(value);
-				value = jv_copy(raw);
-			}
-			jv_free(raw);
-		}
-		a->extra = jv_object_set(a->extra, jv_string(key), value);
+		/* Text from the command line stays text: the schema knows its type. */
+		a->extra = jv_object_set(a->extra, jv_string(key), raw);
 		a->given = jv_object_set(a->given, jv_string(key), jv_string(source));
 		return -1;
 	}

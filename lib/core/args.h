@@ -37,7 +37,7 @@ struct ul_args {
 	jv values;  /* name -> typed value, for every argument, defaults filled */
 	jv given;   /* name -> where it was set: "command line" or the cfg file */
 	jv words;   /* bare words, in order */
-	jv extra;   /* open tools: undeclared name -> value (typed as a scalar, or a [list]) */
+	jv extra;   /* open tools: undeclared name -> its text (command line) or value (cfg file) */
 };
 
 /* Parses argv into a. Returns -1 when the tool should go on, or the exit

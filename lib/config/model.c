@@ -1,0 +1,174 @@
+#include "config/model.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "core/yaml_load.h"
+
+/* Every YOLO26 model is P3-P5: the largest stride is 32. */
+#define YOLO26_STRIDE 32
+#define MAX_HEADER (100u << 20)
+
+static const char *const suffixes[][2] = {
+	{ "", "detect" }, { "-seg", "segment" }, { "-pose", "pose" }, { "-obb", "obb" }, { "-cls", "classify" },
+};
+
+jv ul_model_official_name(const char *task, char scale)
+{
+	for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++)
+		if (!strcmp(task, suffixes[i][1]))
+			return jv_string_fmt("yolo26%c%s.yaml", scale, suffixes[i][0]);
+	return jv_invalid_with_msg(jv_string_fmt("no official model for task %s", task));
+}
+
+static jv facts(const char *model, const char *kind, jv config, const char *task, jv scale)
+{
+	jv f = jv_object_set(jv_object(), jv_string("model"), jv_string(model));
+	f = jv_object_set(f, jv_string("kind"), jv_string(kind));
+	f = jv_object_set(f, jv_string("config"), config);
+	f = jv_object_set(f, jv_string("task"), jv_string(task));
+	f = jv_object_set(f, jv_string("scale"), scale);
+	return jv_object_set(f, jv_string("stride"), jv_number(YOLO26_STRIDE));
+}
+
+/* yolo26[n|s|m|l|x][-seg|-pose|-obb|-cls].(yaml|yml|pt), any case; NULL
+ * when name is not one. A name without its scale letter means n, as in
+ * Ultralytics, and says so. */
+static jv official(const char *model)
+{
+	const char *base = strrchr(model, '/') ? strrchr(model, '/') + 1 : model;
+	if (strncasecmp(base, "yolo26", 6) != 0)
+		return jv_invalid();
+	const char *p = base + 6;
+	char scale = 0;
+	if (*p && strchr("nsmlx", *p)) {
+		scale = *p;
+		p++;
+	}
+	const char *dot = strrchr(p, '.');
+	if (!dot || (strcasecmp(dot, ".yaml") && strcasecmp(dot, ".yml") && strcasecmp(dot, ".pt")))
+		return jv_invalid();
+	for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
+		size_t n = strlen(suffixes[i][0]);
+		if ((size_t)(dot - p) != n || strncasecmp(p, suffixes[i][0], n) != 0)
+			continue;
+		jv f = facts(model, "official", ul_model_official_name(suffixes[i][1], scale ? scale : 'n'), suffixes[i][1],
+			     jv_string_fmt("%c", scale ? scale : 'n'));
+		if (!scale)
+			f = jv_object_set(f, jv_string("note"), jv_string_fmt("%s names no scale; using n", model));
+		if (!strcasecmp(dot, ".pt"))
+			f = jv_object_set(f, jv_string("note"), jv_string_fmt(
+				"%s: pretrained weights cannot be downloaded here; the run builds from the config", model));
+		return f;
+	}
+	return jv_invalid();
+}
+
+/* The task of a model YAML, from the module of its last head row. */
+static jv from_yaml(const char *path)
+{
+	jv doc = ul_yaml_load_file(path);
+	if (!jv_is_valid(doc))
+		return doc;
+	jv head = jv_object_get(jv_copy(doc), jv_string("head"));
+	jv last = jv_get_kind(head) == JV_KIND_ARRAY && jv_array_length(jv_copy(head)) > 0
+		? jv_array_get(jv_copy(head), -1) : jv_null();
+	jv module = jv_get_kind(last) == JV_KIND_ARRAY ? jv_array_get(jv_copy(last), 2) : jv_null();
+	const char *name = jv_get_kind(module) == JV_KIND_STRING ? jv_string_value(module) : "";
+	static const char *const heads[][2] = {
+		{ "Segment", "segment" }, { "Pose", "pose" }, { "OBB", "obb" }, { "Classify", "classify" }, { "Detect", "detect" },
+	};
+	const char *task = NULL;
+	for (size_t i = 0; !task && i < sizeof heads / sizeof heads[0]; i++)
+		if (!strncmp(name, heads[i][0], strlen(heads[i][0])))
+			task = heads[i][1];
+	jv out;
+	if (!task) {
+		out = jv_invalid_with_msg(jv_string_fmt("%s: its last head row has no Detect, Segment, Pose, OBB or Classify module", path));
+	} else {
+		out = facts(path, "yaml", jv_string(path), task, jv_null());
+		jv nc = jv_object_get(jv_copy(doc), jv_string("nc"));
+		if (jv_get_kind(nc) == JV_KIND_NUMBER)
+			out = jv_object_set(out, jv_string("nc"), nc);
+		else
+			jv_free(nc);
+	}
+	jv_free(module);
+	jv_free(last);
+	jv_free(head);
+	jv_free(doc);
+	return out;
+}
+
+/* A safetensors file: 8 bytes of little-endian header length, then the
+ * header, JSON, whose "__metadata__" holds strings. */
+static jv from_checkpoint(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return jv_invalid_with_msg(jv_string_fmt("%s: %s", path, strerror(errno)));
+	unsigned char len8[8];
+	uint64_t len = 0;
+	bool ok = fread(len8, 1, 8, f) == 8;
+	for (int i = 7; ok && i >= 0; i--)
+		len = len << 8 | len8[i];
+	char *text = ok && len > 1 && len < MAX_HEADER ? malloc(len) : NULL;
+	ok = text && fread(text, 1, len, f) == len;
+	fclose(f);
+	jv header = ok ? jv_parse_sized(text, (int)len) : jv_invalid();
+	free(text);
+	jv meta = jv_get_kind(header) == JV_KIND_OBJECT ? jv_object_get(header, jv_string("__metadata__")) : (jv_free(header), jv_null());
+	if (jv_get_kind(meta) != JV_KIND_OBJECT) {
+		jv_free(meta);
+		return jv_invalid_with_msg(jv_string_fmt("%s is not a safetensors checkpoint with metadata", path));
+	}
+	jv task = jv_object_get(jv_copy(meta), jv_string("task"));
+	jv names = jv_object_get(jv_copy(meta), jv_string("names"));
+	jv config = jv_object_get(jv_copy(meta), jv_string("config"));
+	jv list = jv_get_kind(names) == JV_KIND_STRING ? jv_parse(jv_string_value(names)) : jv_invalid();
+	jv out;
+	if (jv_get_kind(task) != JV_KIND_STRING || jv_get_kind(list) != JV_KIND_ARRAY) {
+		out = jv_invalid_with_msg(jv_string_fmt("%s: its metadata lacks task or names", path));
+	} else {
+		out = facts(path, "checkpoint", jv_get_kind(config) == JV_KIND_STRING ? jv_copy(config) : jv_null(),
+			    jv_string_value(task), jv_null());
+		out = jv_object_set(out, jv_string("nc"), jv_number(jv_array_length(jv_copy(list))));
+		out = jv_object_set(out, jv_string("names"), jv_copy(list));
+	}
+	jv_free(list);
+	jv_free(task);
+	jv_free(names);
+	jv_free(config);
+	jv_free(meta);
+	return out;
+}
+
+jv ul_model_resolve(const char *model)
+{
+	struct stat st;
+	bool exists = stat(model, &st) == 0 && S_ISREG(st.st_mode);
+	size_t n = strlen(model);
+	bool yaml = n > 5 && (!strcasecmp(model + n - 5, ".yaml") || !strcasecmp(model + n - 4, ".yml"));
+	if (exists && yaml && strchr(model, '/'))
+		return from_yaml(model);
+	jv f = official(model);
+	if (jv_is_valid(f))
+		return f;
+	if (exists && yaml)
+		return from_yaml(model);
+	if (exists && n > 12 && !strcasecmp(model + n - 12, ".safetensors"))
+		return from_checkpoint(model);
+	if (exists && n > 3 && !strcasecmp(model + n - 3, ".pt"))
+		return jv_invalid_with_msg(jv_string_fmt(
+			"%s: PyTorch checkpoints cannot be read; give a ul checkpoint (.safetensors) or a model YAML", model));
+	if (!exists)
+		return jv_invalid_with_msg(jv_string_fmt(
+			"%s is neither an official model (yolo26n.yaml, yolo26s-seg.yaml ...) nor a file", model));
+	return jv_invalid_with_msg(jv_string_fmt("%s: a model is a .yaml config or a .safetensors checkpoint", model));
+}

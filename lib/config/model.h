@@ -1,0 +1,26 @@
+/* What model= names, and the facts a run needs from it before training:
+ *
+ *   yolo26n.yaml, yolo26s-seg.yaml ...  an official config: 5 scales (n s m l x)
+ *                                       by 5 tasks (detect, -seg, -pose, -obb, -cls)
+ *   yolo26n.pt ...                      the same name with .pt: its config
+ *   PATH.yaml                           a model YAML of the user's, Ultralytics format
+ *   PATH.safetensors                    a checkpoint of an earlier run ("your models")
+ *
+ * The result: {"model": as given, "kind": "official"|"yaml"|"checkpoint",
+ * "config": the config it builds from, "task", "scale": "n".."x" or null,
+ * "stride": the largest stride, "nc" and "names" when it fixes them, "note"
+ * when something was assumed}. A checkpoint's facts come from the
+ * __metadata__ of its safetensors header: "task", "names" (a JSON list)
+ * and "config". */
+#ifndef UL_CONFIG_MODEL_H
+#define UL_CONFIG_MODEL_H
+
+#include <jv.h>
+
+/* Facts about model, or an invalid jv with a message. */
+jv ul_model_resolve(const char *model);
+
+/* The official config name for a task and scale: yolo26n-seg.yaml. */
+jv ul_model_official_name(const char *task, char scale);
+
+#endif
