@@ -111,6 +111,7 @@ $(UNIT) $(DRIVERS): $(O)/%: $(O)/%.o $(LIBUL)
 # Unit tests are C programs and CLI tests shell scripts; both speak TAP.
 check: all $(UNIT) $(DRIVERS)
 	UL_ROOT=$(CURDIR) UL_BIN=$(abspath $(BINDIR)) UL_DRIVERS=$(abspath $(O)/tests/drivers) UL_SAN=$(SAN) \
+	UL_SHARE=$(CURDIR)/share/ul \
 		prove --exec '' -j2 $(UNIT) $(CLI_TESTS)
 
 # Speed lives here, never in timed tests: ratios against baselines of the same run.

@@ -77,8 +77,8 @@ static jv from_yaml(const char *path)
 	if (!jv_is_valid(doc))
 		return doc;
 	jv head = jv_object_get(jv_copy(doc), jv_string("head"));
-	jv last = jv_get_kind(head) == JV_KIND_ARRAY && jv_array_length(jv_copy(head)) > 0
-		? jv_array_get(jv_copy(head), -1) : jv_null();
+	int rows = jv_get_kind(head) == JV_KIND_ARRAY ? jv_array_length(jv_copy(head)) : 0;
+	jv last = rows > 0 ? jv_array_get(jv_copy(head), rows - 1) : jv_null();
 	jv module = jv_get_kind(last) == JV_KIND_ARRAY ? jv_array_get(jv_copy(last), 2) : jv_null();
 	const char *name = jv_get_kind(module) == JV_KIND_STRING ? jv_string_value(module) : "";
 	static const char *const heads[][2] = {

@@ -108,8 +108,8 @@ static jv problem(const char *code, const char *param, const char *message, cons
 	return jv_object_set(err, jv_string("param"), jv_string(param));
 }
 
-/* The checked value of one parameter, or an invalid jv after adding an
- * error record to out. */
+/* The checked value of one parameter (value is borrowed), or an invalid jv
+ * after adding an error record to out. */
 static jv check_one(const char *name, jv spec, jv value, struct ul_param_check *out)
 {
 	jv type = field(spec, "type");
@@ -149,9 +149,16 @@ static jv check_one(const char *name, jv spec, jv value, struct ul_param_check *
 	if (jv_is_valid(result) && jv_get_kind(result) != JV_KIND_NULL) {
 		jv items = jv_get_kind(result) == JV_KIND_ARRAY ? jv_copy(result) : jv_array_append(jv_array(), jv_copy(result));
 		bool fine = true;
+		jv min = field(spec, "min");
+		bool ranged = jv_get_kind(min) == JV_KIND_NUMBER;
+		jv_free(min);
 		jv_array_foreach(items, i, x) {
 			double lo, hi;
-			if (fine && jv_get_kind(x) == JV_KIND_NUMBER && !in_range(spec, jv_number_value(x), &lo, &hi)) {
+			if (fine && ranged && jv_get_kind(x) != JV_KIND_NUMBER) {
+				fine = false;
+				snprintf(message, sizeof message, "%s=%s: every item must be a number", name, jv_string_value(shown));
+				out->errors = jv_array_append(out->errors, problem("param_type", name, message, NULL));
+			} else if (fine && jv_get_kind(x) == JV_KIND_NUMBER && !in_range(spec, jv_number_value(x), &lo, &hi)) {
 				fine = false;
 				snprintf(message, sizeof message, "%s=%s is out of range: %g to %g", name, jv_string_value(shown), lo, hi);
 				jv def_text = jv_dump_string(field(spec, "default"), 0);
@@ -219,14 +226,21 @@ void ul_params_check(jv schema, jv values, const char *task, struct ul_param_che
 			out->errors = jv_array_append(out->errors, problem("param_unknown", key, message,
 				"ul-validate --schema lists every parameter"));
 		} else {
-			jv checked = check_one(key, spec, jv_copy(value), out);
+			jv checked = check_one(key, spec, value, out);
 			if (jv_is_valid(checked)) {
 				out->args = jv_object_set(out->args, jv_copy(name), checked);
 				if (!applies(spec, task)) {
-					jv tasks = jv_dump_string(field(spec, "tasks"), 0);
+					jv tasks = jv_string(""), wanted = field(spec, "tasks");
+					jv_array_foreach(wanted, i, t) {
+						jv longer = jv_string_fmt("%s%s%s", jv_string_value(tasks), i ? ", " : "", jv_string_value(t));
+						jv_free(tasks);
+						jv_free(t);
+						tasks = longer;
+					}
 					out->warnings = jv_array_append(out->warnings, jv_string_fmt(
 						"%s applies to %s runs only; this %s run ignores it", key, jv_string_value(tasks), task));
 					jv_free(tasks);
+					jv_free(wanted);
 				}
 			}
 		}

@@ -550,7 +550,7 @@ jv ul_dataset_scan(jv spec, const struct ul_scan_options *options)
 	int usable_eval = totals[1].images - totals[1].corrupt + totals[2].images - totals[2].corrupt;
 	int labeled = totals[0].labeled + totals[1].labeled + totals[2].labeled;
 	if (usable_train < 1)
-		problem(&sc, true, "train", NULL, 0, "no usable train image");
+		problem(&sc, true, split_names[0], NULL, 0, "no usable train image");
 	if (usable_eval < 1)
 		problem(&sc, true, NULL, NULL, 0, "no usable val or test image");
 	if (labeled < 1)

@@ -49,6 +49,12 @@ for tool in "$UL_ROOT"/bin/*.c; do
 	ok "$name is installed and runs" sh -c "'$stage/usr/bin/$name' --version >/dev/null"
 done
 
+ok "params.yaml is installed" test -f "$stage/usr/share/ul/params.yaml"
+env -u UL_SHARE "$stage/usr/bin/ul-validate" --schema </dev/null >"$tmp/schema" 2>&1
+is "$(jq -r .type "$tmp/schema")" schema "the installed ul-validate finds its data beside itself"
+UL_SHARE=$tmp/nowhere "$stage/usr/bin/ul-validate" --schema </dev/null >"$tmp/schema" 2>"$tmp/schema.err"
+like "$(cat "$tmp/schema.err")" "params.yaml not found in UL_SHARE=" "a wrong UL_SHARE says where it looked"
+
 submake uninstall PREFIX=/usr DESTDIR="$stage" >"$tmp/uninstall.log" 2>&1
 is "$?" 0 "make uninstall succeeds"
 is "$(find "$stage" -type f | wc -l | tr -d ' ')" 0 "and leaves no files behind"
