@@ -218,10 +218,18 @@ int main(int argc, char **argv)
 	str(dataset, "status", status, sizeof status);
 	if (strcmp(status, "ready") != 0) {
 		jv problems = jv_object_get(jv_copy(dataset), jv_string("problems"));
+		if (jv_get_kind(problems) != JV_KIND_ARRAY) {  /* a record from elsewhere may hold anything */
+			jv_free(problems);
+			problems = jv_array();
+		}
 		jv list = jv_string("");
 		jv_array_foreach(problems, i, p) {
-			jv level = jv_object_get(jv_copy(p), jv_string("level")), msg = jv_object_get(p, jv_string("message"));
-			if (jv_get_kind(level) == JV_KIND_STRING && !strcmp(jv_string_value(level), "error")) {
+			bool object = jv_get_kind(p) == JV_KIND_OBJECT;
+			jv level = object ? jv_object_get(jv_copy(p), jv_string("level")) : jv_null();
+			jv msg = object ? jv_object_get(jv_copy(p), jv_string("message")) : jv_null();
+			jv_free(p);
+			if (jv_get_kind(level) == JV_KIND_STRING && !strcmp(jv_string_value(level), "error") &&
+			    jv_get_kind(msg) == JV_KIND_STRING) {
 				jv longer = jv_string_fmt("%s%s%s", jv_string_value(list),
 							  jv_string_length_bytes(jv_copy(list)) ? "; " : "", jv_string_value(msg));
 				jv_free(list);

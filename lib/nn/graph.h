@@ -1,0 +1,42 @@
+/* A YOLO26 model built from its YAML: the layers, their channels and
+ * strides, and every tensor in the size table, by Ultralytics' rules
+ * (ultralytics/nn/tasks.py parse_model). No weights are allocated here. */
+#ifndef UL_NN_GRAPH_H
+#define UL_NN_GRAPH_H
+
+#include <jv.h>
+
+#include "nn/tensor_table.h"
+
+#define UL_MAX_FROM 4
+
+struct ul_layer {
+	char module[24];          /* "Conv", "C3k2", "Detect" ... */
+	int from[UL_MAX_FROM];    /* absolute indices of its inputs; -1 is the image */
+	int nfrom;
+	int repeats;              /* after depth scaling */
+	int c1, c2;               /* channels in (first input) and out */
+	int stride;               /* of its output, against the input image */
+	size_t first, last;       /* its tensors in the table: [first, last) */
+};
+
+struct ul_graph {
+	char task[16];
+	char scale;               /* n s m l x */
+	int nc;
+	int kpt_shape[2];         /* pose */
+	int nlayers;
+	struct ul_layer *layers;
+	int strides[3];           /* of the head's inputs: 8 16 32 */
+	struct ul_tensor_table tensors;
+};
+
+/* Builds the graph of a model YAML (a jv object, borrowed) at scale, with
+ * nc classes (0: the YAML's). 0, or -1 with a message in *err. */
+int ul_graph_build(struct ul_graph *g, jv yaml, char scale, int nc, jv *err);
+void ul_graph_free(struct ul_graph *g);
+
+/* Trainable parameters, as Ultralytics counts them (buffers excluded). */
+size_t ul_graph_parameters(const struct ul_graph *g);
+
+#endif

@@ -1,0 +1,116 @@
+/* YOLO26 graphs from their YAML: parameter counts equal Ultralytics' own
+ * (yolo26.md 1.6), state-dict names and shapes, and bad YAMLs refused. */
+#include "core/yaml_load.h"
+#include "nn/graph.h"
+#include "tap.h"
+
+static size_t count(const char *file, char scale, int nc)
+{
+	char path[256];
+	snprintf(path, sizeof path, "share/ul/models/%s", file);
+	jv yaml = ul_yaml_load_file(path);
+	struct ul_graph g;
+	jv err = jv_invalid();
+	size_t n = ul_graph_build(&g, yaml, scale, nc, &err) == 0 ? ul_graph_parameters(&g) : 0;
+	jv_free(err);
+	jv_free(yaml);
+	ul_graph_free(&g);
+	return n;
+}
+
+static const struct ul_tensor_spec *find(const struct ul_graph *g, const char *name)
+{
+	for (size_t i = 0; i < g->tensors.n; i++)
+		if (!strcmp(g->tensors.specs[i].name, name))
+			return &g->tensors.specs[i];
+	return NULL;
+}
+
+static char *build_error(const char *text)
+{
+	jv yaml = ul_yaml_load_string(text, strlen(text), "t.yaml");
+	struct ul_graph g;
+	jv err = jv_invalid();
+	char *out = NULL;
+	if (ul_graph_build(&g, yaml, 'n', 0, &err) < 0) {
+		jv msg = jv_invalid_get_msg(err);
+		out = strdup(jv_string_value(msg));
+		jv_free(msg);
+	} else {
+		jv_free(err);
+	}
+	ul_graph_free(&g);
+	jv_free(yaml);
+	return out;
+}
+
+int main(void)
+{
+	/* nc 80 (cls 1000), as Ultralytics' model.info() counts them */
+	is_int(count("yolo26.yaml", 'n', 0), 2572280, "yolo26n");
+	is_int(count("yolo26.yaml", 's', 0), 10009784, "yolo26s");
+	is_int(count("yolo26.yaml", 'm', 0), 21896248, "yolo26m");
+	is_int(count("yolo26.yaml", 'l', 0), 26299704, "yolo26l");
+	is_int(count("yolo26.yaml", 'x', 0), 58993368, "yolo26x");
+	is_int(count("yolo26.yaml", 'n', 3), 2504970, "yolo26n with nc 3");
+	is_int(count("yolo26-cls.yaml", 'n', 0), 2812104, "yolo26n-cls");
+
+	jv yaml = ul_yaml_load_file("share/ul/models/yolo26.yaml");
+	struct ul_graph g;
+	jv err = jv_invalid();
+	ok(ul_graph_build(&g, yaml, 'n', 0, &err) == 0, "yolo26n builds");
+	ok(g.strides[0] == 8 && g.strides[1] == 16 && g.strides[2] == 32, "strides 8 16 32 from the graph");
+	is_str(g.task, "detect", "its task");
+	const struct ul_tensor_spec *s = find(&g, "model.0.conv.weight");
+	ok(s && s->ndim == 4 && s->shape[0] == 16 && s->shape[1] == 3 && s->shape[2] == 3 && s->shape[3] == 3,
+	   "model.0.conv.weight is 16x3x3x3");
+	s = find(&g, "model.23.one2one_cv3.2.2.bias");
+	ok(s && s->ndim == 1 && s->shape[0] == 80 && !s->buffer, "model.23.one2one_cv3.2.2.bias (level 2, last conv) has 80 classes");
+	s = find(&g, "model.10.m.0.attn.qkv.conv.weight");
+	ok(s && s->shape[0] == 256 && s->shape[1] == 128, "C2PSA attention qkv: 128 -> 256");
+	s = find(&g, "model.22.m.0.1.attn.pe.conv.weight");
+	ok(s && s->shape[1] == 1 && s->shape[2] == 3, "the attention C3k2's positional conv is depthwise 3x3");
+	s = find(&g, "model.9.bn.running_var");
+	ok(s == NULL, "SPPF has no bn of its own");
+	s = find(&g, "model.9.cv1.bn.num_batches_tracked");
+	ok(s && s->buffer && s->ndim == 0, "BN counters are buffers, not parameters");
+	ok(g.layers[2].repeats == 1 && g.layers[22].repeats == 1, "depth 0.5 makes 2 repeats 1");
+	is_int(g.layers[12].c2, 384, "concat of layer 12 has 384 channels (n)");
+	/* offsets are contiguous: one buffer for every parameter */
+	size_t next = 0;
+	bool contiguous = true;
+	for (size_t i = 0; i < g.tensors.n; i++) {
+		if (g.tensors.specs[i].buffer)
+			continue;
+		contiguous &= g.tensors.specs[i].offset == next;
+		next += ul_tensor_numel(&g.tensors.specs[i]);
+	}
+	ok(contiguous && next == g.tensors.params, "parameters lie end to end in one buffer");
+	ul_graph_free(&g);
+	ok(ul_graph_build(&g, yaml, 'q', 0, &err) < 0, "an unknown scale is refused");
+	jv msg = jv_invalid_get_msg(err);
+	contains(jv_string_value(msg), "no scale q", "saying so");
+	jv_free(msg);
+	ul_graph_free(&g);
+	jv_free(yaml);
+
+	const char *head = "scales: {n: [0.5, 0.25, 1024]}\nbackbone:\n";
+	char text[512];
+	snprintf(text, sizeof text, "%s  - [-1, 1, Conv]\n", head);
+	char *why = build_error(text);
+	contains(why, "a row is [from, repeats, module, args]", "a short row");
+	free(why);
+	snprintf(text, sizeof text, "%s  - [5, 1, Conv, [64, 3, 2]]\n", head);
+	why = build_error(text);
+	contains(why, "inputs must be earlier layers", "an input from the future");
+	free(why);
+	snprintf(text, sizeof text, "%s  - [-1, 1, Conv, [64, 3, 2]]\n  - [-1, 1, Magic, []]\n", head);
+	why = build_error(text);
+	contains(why, "layer 1: module Magic is not known", "an unknown module");
+	free(why);
+	snprintf(text, sizeof text, "%s  - [-1, 1, Conv, 64]\n", head);
+	why = build_error(text);
+	ok(why == NULL, "args that are not a list fall back to defaults, no crash");
+	free(why);
+	return done_testing();
+}
