@@ -202,6 +202,116 @@ static void detect(struct build *b, const int *ch, int nc)
 	}
 }
 
+/* One level of an extra head branch (cv4): Conv 3x3 x->c, Conv 3x3 c->c,
+ * and, when out > 0, Conv2d 1x1 c->out. */
+static void extra_branch(struct build *b, int x, int c, int out)
+{
+	WITH(b, "0", conv(b, x, c, 3, 1));
+	WITH(b, "1", conv(b, c, c, 3, 1));
+	if (out > 0)
+		WITH(b, "2", conv2d(b, c, out, 1, 1, true));
+}
+
+/* cv4 (or one2one_cv4, ...) for the three levels. */
+static void per_level(struct build *b, const char *what, const int *ch, int c, int out)
+{
+	for (int i = 0; i < 3; i++) {
+		char part[40];
+		snprintf(part, sizeof part, "%s.%d", what, i);
+		WITH(b, part, extra_branch(b, ch[i], c, out));
+	}
+}
+
+/* Proto26: P4 and P5 refined to P3's channels and summed into P3, fused,
+ * then Proto's 3x3, transposed 2x2 upsample, 3x3 and 1x1 to nm masks; the
+ * training-only semseg branch last. Registered as Proto's cv1, upsample,
+ * cv2, cv3, then feat_refine, feat_fuse, semseg. */
+static void proto26(struct build *b, const int *ch, int npr, int nm, int nc)
+{
+	char n[UL_TENSOR_NAME];
+	WITH(b, "cv1", conv(b, npr, npr, 3, 1));
+	/* ConvTranspose2d weights are (in, out, kh, kw) */
+	name(n, b->prefix, "upsample.weight"), ul_tensor_add(b->t, false, n, 4, npr, npr, 2, 2);
+	name(n, b->prefix, "upsample.bias"), ul_tensor_add(b->t, false, n, 1, npr);
+	WITH(b, "cv2", conv(b, npr, npr, 3, 1));
+	WITH(b, "cv3", conv(b, npr, nm, 1, 1));
+	WITH(b, "feat_refine.0", conv(b, ch[1], ch[0], 1, 1));
+	WITH(b, "feat_refine.1", conv(b, ch[2], ch[0], 1, 1));
+	WITH(b, "feat_fuse", conv(b, ch[0], npr, 3, 1));
+	WITH(b, "semseg.0", conv(b, ch[0], npr, 3, 1));
+	WITH(b, "semseg.1", conv(b, npr, npr, 3, 1));
+	WITH(b, "semseg.2", conv2d(b, npr, nc, 1, 1, true));
+}
+
+/* RealNVP, for the RLE keypoint loss: prior and masks as buffers, then 6
+ * scale nets and 6 translation nets of Linear 2-64-64-2. */
+static void realnvp(struct build *b)
+{
+	char n[UL_TENSOR_NAME];
+	name(n, b->prefix, "loc"), ul_tensor_add(b->t, true, n, 1, 2);
+	name(n, b->prefix, "cov"), ul_tensor_add(b->t, true, n, 2, 2, 2);
+	name(n, b->prefix, "mask"), ul_tensor_add(b->t, true, n, 2, 6, 2);
+	static const char *const nets[] = { "s", "t" };
+	for (int k = 0; k < 2; k++) {
+		for (int i = 0; i < 6; i++) {
+			char part[32];
+			snprintf(part, sizeof part, "%s.%d.0", nets[k], i);
+			WITH(b, part, linear(b, 2, 64));
+			snprintf(part, sizeof part, "%s.%d.2", nets[k], i);
+			WITH(b, part, linear(b, 64, 64));
+			snprintf(part, sizeof part, "%s.%d.4", nets[k], i);
+			WITH(b, part, linear(b, 64, 2));
+		}
+	}
+}
+
+/* 1x1 Conv2d per level: cv4_kpts and the like. */
+static void per_level_1x1(struct build *b, const char *what, int c, int out)
+{
+	for (int i = 0; i < 3; i++) {
+		char part[40];
+		snprintf(part, sizeof part, "%s.%d", what, i);
+		WITH(b, part, conv2d(b, c, out, 1, 1, true));
+	}
+}
+
+static int max2(int a, int b)
+{
+	return a > b ? a : b;
+}
+
+/* The task heads: Detect's branches, then what each adds, in the order
+ * PyTorch registers them. */
+static void segment26(struct build *b, const int *ch, int nc, int nm, int npr)
+{
+	detect(b, ch, nc);
+	WITH(b, "proto", proto26(b, ch, npr, nm, nc));
+	int c4 = max2(ch[0] / 4, nm);
+	per_level(b, "cv4", ch, c4, nm);
+	per_level(b, "one2one_cv4", ch, c4, nm);
+}
+
+static void pose26(struct build *b, const int *ch, int nc, int kpts, int dims)
+{
+	detect(b, ch, nc);
+	int c4 = max2(ch[0] / 4, kpts * (dims + 2));
+	per_level(b, "cv4", ch, c4, 0);
+	per_level(b, "one2one_cv4", ch, c4, 0);
+	WITH(b, "flow_model", realnvp(b));
+	per_level_1x1(b, "cv4_kpts", c4, kpts * dims);
+	per_level_1x1(b, "cv4_sigma", c4, kpts * 2);
+	per_level_1x1(b, "one2one_cv4_kpts", c4, kpts * dims);
+	per_level_1x1(b, "one2one_cv4_sigma", c4, kpts * 2);
+}
+
+static void obb26(struct build *b, const int *ch, int nc, int ne)
+{
+	detect(b, ch, nc);
+	int c4 = max2(ch[0] / 4, ne);
+	per_level(b, "cv4", ch, c4, ne);
+	per_level(b, "one2one_cv4", ch, c4, ne);
+}
+
 /* Classify: Conv 1x1 to 1280, pool, dropout, Linear to nc. */
 static void classify(struct build *b, int c1, int nc)
 {
@@ -358,14 +468,35 @@ int ul_graph_build(struct ul_graph *g, jv yaml, char scale, int nc, jv *err)
 		} else if (!strcmp(m, "Concat")) {
 			for (int k = 0; k < L->nfrom; k++)
 				L->c2 += L->from[k] < 0 ? 3 : g->layers[L->from[k]].c2;
-		} else if (!strcmp(m, "Detect")) {
-			int ch[3];
-			for (int k = 0; k < 3; k++) {
-				ch[k] = g->layers[L->from[k]].c2;
-				g->strides[k] = g->layers[L->from[k]].stride;
+		} else if (!strcmp(m, "Detect") || !strcmp(m, "Segment26") || !strcmp(m, "Pose26") || !strcmp(m, "OBB26")) {
+			if (L->nfrom != 3) {
+				rc = fail(err, "layer %d: %s takes three inputs (P3, P4, P5)", i, m);
+			} else {
+				int ch[3];
+				for (int k = 0; k < 3; k++) {
+					ch[k] = g->layers[L->from[k]].c2;
+					g->strides[k] = g->layers[L->from[k]].stride;
+				}
+				const char *task = "detect";
+				if (!strcmp(m, "Detect")) {
+					detect(&b, ch, g->nc);
+				} else if (!strcmp(m, "Segment26")) {
+					/* nm mask coefficients; npr prototype channels, scaled like a width */
+					int npr = make_divisible(fmin(number_at(args, 2, 256), max_ch) * width, 8);
+					segment26(&b, ch, g->nc, (int)number_at(args, 1, 32), npr);
+					task = "segment";
+				} else if (!strcmp(m, "Pose26")) {
+					if (g->kpt_shape[0] < 1 || (g->kpt_shape[1] != 2 && g->kpt_shape[1] != 3))
+						rc = fail(err, "layer %d: Pose26 needs kpt_shape [keypoints, 2 or 3]", i);
+					else
+						pose26(&b, ch, g->nc, g->kpt_shape[0], g->kpt_shape[1]);
+					task = "pose";
+				} else {
+					obb26(&b, ch, g->nc, (int)number_at(args, 1, 1));
+					task = "obb";
+				}
+				snprintf(g->task, sizeof g->task, "%s", task);
 			}
-			detect(&b, ch, g->nc);
-			snprintf(g->task, sizeof g->task, "detect");
 		} else if (!strcmp(m, "Classify")) {
 			L->c2 = g->nc;
 			classify(&b, L->c1, g->nc);

@@ -46,14 +46,19 @@ static char *build_error(const char *text)
 
 int main(void)
 {
-	/* nc 80 (cls 1000), as Ultralytics' model.info() counts them */
-	is_int(count("yolo26.yaml", 'n', 0), 2572280, "yolo26n");
-	is_int(count("yolo26.yaml", 's', 0), 10009784, "yolo26s");
-	is_int(count("yolo26.yaml", 'm', 0), 21896248, "yolo26m");
-	is_int(count("yolo26.yaml", 'l', 0), 26299704, "yolo26l");
-	is_int(count("yolo26.yaml", 'x', 0), 58993368, "yolo26x");
+	/* All 25, at the YAMLs' nc (80; cls 1000), as Ultralytics' model.info()
+	 * counts them: the summaries in its YOLO26 YAMLs (commit a343ddd8). */
+	static const struct { const char *file; long long n[5]; } expected[] = {
+		{ "yolo26.yaml", { 2572280, 10009784, 21896248, 26299704, 58993368 } },
+		{ "yolo26-seg.yaml", { 3126280, 11505800, 27112072, 31515528, 70693800 } },
+		{ "yolo26-pose.yaml", { 3747554, 11870498, 24344482, 28747938, 62914350 } },
+		{ "yolo26-obb.yaml", { 2715614, 10582142, 23593918, 27997374, 62811678 } },
+		{ "yolo26-cls.yaml", { 2812104, 6724008, 11634216, 14115624, 29637064 } },
+	};
+	for (size_t f = 0; f < sizeof expected / sizeof expected[0]; f++)
+		for (int k = 0; k < 5; k++)
+			is_int(count(expected[f].file, "nsmlx"[k], 0), expected[f].n[k], "%s at scale %c", expected[f].file, "nsmlx"[k]);
 	is_int(count("yolo26.yaml", 'n', 3), 2504970, "yolo26n with nc 3");
-	is_int(count("yolo26-cls.yaml", 'n', 0), 2812104, "yolo26n-cls");
 
 	jv yaml = ul_yaml_load_file("share/ul/models/yolo26.yaml");
 	struct ul_graph g;
@@ -70,6 +75,8 @@ int main(void)
 	ok(s && s->shape[0] == 256 && s->shape[1] == 128, "C2PSA attention qkv: 128 -> 256");
 	s = find(&g, "model.22.m.0.1.attn.pe.conv.weight");
 	ok(s && s->shape[1] == 1 && s->shape[2] == 3, "the attention C3k2's positional conv is depthwise 3x3");
+	s = find(&g, "model.23.dfl.conv.weight");
+	ok(s == NULL, "reg_max 1: no DFL weights");
 	s = find(&g, "model.9.bn.running_var");
 	ok(s == NULL, "SPPF has no bn of its own");
 	s = find(&g, "model.9.cv1.bn.num_batches_tracked");
@@ -87,6 +94,28 @@ int main(void)
 	}
 	ok(contiguous && next == g.tensors.params, "parameters lie end to end in one buffer");
 	ul_graph_free(&g);
+
+	/* the heads' own tensors, named as in Ultralytics' state dict */
+	jv seg = ul_yaml_load_file("share/ul/models/yolo26-seg.yaml");
+	ok(ul_graph_build(&g, seg, 'n', 0, &err) == 0 && !strcmp(g.task, "segment"), "yolo26n-seg builds, task segment");
+	s = find(&g, "model.23.proto.upsample.weight");
+	ok(s && s->shape[0] == 64 && s->shape[1] == 64 && s->shape[2] == 2, "Proto26's transposed conv is 64x64x2x2 (in, out, k, k)");
+	s = find(&g, "model.23.proto.feat_refine.1.conv.weight");
+	ok(s && s->shape[0] == 64 && s->shape[1] == 256, "P5 refined from 256 to P3's 64 channels");
+	s = find(&g, "model.23.one2one_cv4.2.2.bias");
+	ok(s && s->shape[0] == 32, "32 mask coefficients in the one-to-one branch");
+	ul_graph_free(&g);
+	jv_free(seg);
+	jv pose = ul_yaml_load_file("share/ul/models/yolo26-pose.yaml");
+	ok(ul_graph_build(&g, pose, 'n', 1, &err) == 0 && !strcmp(g.task, "pose"), "yolo26n-pose builds with nc 1");
+	is_int(ul_graph_parameters(&g), 3679464, "yolo26n-pose at nc 1");
+	s = find(&g, "model.23.flow_model.mask");
+	ok(s && s->buffer && s->shape[0] == 6 && s->shape[1] == 2, "RealNVP masks are a buffer");
+	s = find(&g, "model.23.one2one_cv4_kpts.0.weight");
+	ok(s && s->shape[0] == 51 && s->shape[1] == 85, "17x3 keypoints from 85 channels");
+	ul_graph_free(&g);
+	jv_free(pose);
+
 	ok(ul_graph_build(&g, yaml, 'q', 0, &err) < 0, "an unknown scale is refused");
 	jv msg = jv_invalid_get_msg(err);
 	contains(jv_string_value(msg), "no scale q", "saying so");
