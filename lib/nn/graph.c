@@ -7,11 +7,23 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Building: where tensors go and under which name prefix. */
+/* Building: where tensors go and under which name prefix; and the cost of
+ * one image, counted as thop counts it for Ultralytics' GFLOPs (eval mode:
+ * training-only branches are not counted). */
 struct build {
 	struct ul_tensor_table *t;
 	char prefix[UL_TENSOR_NAME];
+	double hw;       /* pixels of the feature map the next op writes */
+	double level_hw[3];  /* pixels of each head level (P3, P4, P5) */
+	bool eval;       /* false inside branches that run only in training */
+	double macs;
 };
+
+static void count(struct build *b, double macs)
+{
+	if (b->eval)
+		b->macs += macs;
+}
 
 /* prefix.suffix into out; names here are far shorter than the limit, so
  * one that is not is a bug, and marks the table failed. */
@@ -35,6 +47,7 @@ static void join(struct ul_tensor_table *t, char *out, const char *prefix, const
 static void batchnorm(struct build *b, int c)
 {
 	char n[UL_TENSOR_NAME];
+	count(b, 4.0 * c * b->hw);  /* thop: 2 per element, doubled when affine */
 	name(n, b->prefix, "weight"), ul_tensor_add(b->t, false, n, 1, c);
 	name(n, b->prefix, "bias"), ul_tensor_add(b->t, false, n, 1, c);
 	name(n, b->prefix, "running_mean"), ul_tensor_add(b->t, true, n, 1, c);
@@ -46,6 +59,7 @@ static void batchnorm(struct build *b, int c)
 static void conv2d(struct build *b, int c1, int c2, int k, int groups, bool bias)
 {
 	char n[UL_TENSOR_NAME];
+	count(b, b->hw * c2 * (double)(c1 / groups) * k * k);
 	name(n, b->prefix, "weight"), ul_tensor_add(b->t, false, n, 4, c2, c1 / groups, k, k);
 	if (bias)
 		name(n, b->prefix, "bias"), ul_tensor_add(b->t, false, n, 1, c2);
@@ -54,6 +68,7 @@ static void conv2d(struct build *b, int c1, int c2, int k, int groups, bool bias
 static void linear(struct build *b, int in, int out)
 {
 	char n[UL_TENSOR_NAME];
+	count(b, (double)in * out);
 	name(n, b->prefix, "weight"), ul_tensor_add(b->t, false, n, 2, out, in);
 	name(n, b->prefix, "bias"), ul_tensor_add(b->t, false, n, 1, out);
 }
@@ -107,6 +122,8 @@ static void c3k(struct build *b, int c1, int c2, int n)
 static void attention(struct build *b, int dim, int heads)
 {
 	int key_dim = (int)((dim / heads) * 0.5);
+	/* the two matmuls, as Ultralytics' custom thop rule counts them */
+	count(b, (double)heads * b->hw * b->hw * (key_dim + dim / heads));
 	WITH(b, "qkv", conv(b, dim, dim + 2 * key_dim * heads, 1, 1));
 	WITH(b, "proj", conv(b, dim, dim, 1, 1));
 	WITH(b, "pe", conv(b, dim, dim, 3, dim));
@@ -192,11 +209,13 @@ static void detect(struct build *b, const int *ch, int nc)
 		for (int i = 0; i < 3; i++) {
 			char part[32];
 			snprintf(part, sizeof part, "%scv2.%d", copy ? "one2one_" : "", i);
+			b->hw = b->level_hw[i];
 			WITH(b, part, box_branch(b, ch[i], c2));
 		}
 		for (int i = 0; i < 3; i++) {
 			char part[32];
 			snprintf(part, sizeof part, "%scv3.%d", copy ? "one2one_" : "", i);
+			b->hw = b->level_hw[i];
 			WITH(b, part, class_branch(b, ch[i], c3, nc));
 		}
 	}
@@ -218,6 +237,7 @@ static void per_level(struct build *b, const char *what, const int *ch, int c, i
 	for (int i = 0; i < 3; i++) {
 		char part[40];
 		snprintf(part, sizeof part, "%s.%d", what, i);
+		b->hw = b->level_hw[i];
 		WITH(b, part, extra_branch(b, ch[i], c, out));
 	}
 }
@@ -229,18 +249,27 @@ static void per_level(struct build *b, const char *what, const int *ch, int c, i
 static void proto26(struct build *b, const int *ch, int npr, int nm, int nc)
 {
 	char n[UL_TENSOR_NAME];
+	b->hw = b->level_hw[0];
 	WITH(b, "cv1", conv(b, npr, npr, 3, 1));
-	/* ConvTranspose2d weights are (in, out, kh, kw) */
+	/* ConvTranspose2d weights are (in, out, kh, kw); thop counts its input */
+	count(b, b->level_hw[0] * npr * (double)npr * 4);
 	name(n, b->prefix, "upsample.weight"), ul_tensor_add(b->t, false, n, 4, npr, npr, 2, 2);
 	name(n, b->prefix, "upsample.bias"), ul_tensor_add(b->t, false, n, 1, npr);
+	b->hw = b->level_hw[0] * 4;  /* stride 4 */
 	WITH(b, "cv2", conv(b, npr, npr, 3, 1));
 	WITH(b, "cv3", conv(b, npr, nm, 1, 1));
+	b->hw = b->level_hw[1];
 	WITH(b, "feat_refine.0", conv(b, ch[1], ch[0], 1, 1));
+	b->hw = b->level_hw[2];
 	WITH(b, "feat_refine.1", conv(b, ch[2], ch[0], 1, 1));
+	b->hw = b->level_hw[0];
 	WITH(b, "feat_fuse", conv(b, ch[0], npr, 3, 1));
+	bool eval = b->eval;
+	b->eval = false;  /* semseg trains only */
 	WITH(b, "semseg.0", conv(b, ch[0], npr, 3, 1));
 	WITH(b, "semseg.1", conv(b, npr, npr, 3, 1));
 	WITH(b, "semseg.2", conv2d(b, npr, nc, 1, 1, true));
+	b->eval = eval;
 }
 
 /* RealNVP, for the RLE keypoint loss: prior and masks as buffers, then 6
@@ -271,6 +300,7 @@ static void per_level_1x1(struct build *b, const char *what, int c, int out)
 	for (int i = 0; i < 3; i++) {
 		char part[40];
 		snprintf(part, sizeof part, "%s.%d", what, i);
+		b->hw = b->level_hw[i];
 		WITH(b, part, conv2d(b, c, out, 1, 1, true));
 	}
 }
@@ -297,11 +327,18 @@ static void pose26(struct build *b, const int *ch, int nc, int kpts, int dims)
 	int c4 = max2(ch[0] / 4, kpts * (dims + 2));
 	per_level(b, "cv4", ch, c4, 0);
 	per_level(b, "one2one_cv4", ch, c4, 0);
+	bool eval = b->eval;
+	b->eval = false;  /* the flow and the sigma heads serve the loss only */
 	WITH(b, "flow_model", realnvp(b));
+	b->eval = eval;
 	per_level_1x1(b, "cv4_kpts", c4, kpts * dims);
+	b->eval = false;
 	per_level_1x1(b, "cv4_sigma", c4, kpts * 2);
+	b->eval = eval;
 	per_level_1x1(b, "one2one_cv4_kpts", c4, kpts * dims);
+	b->eval = false;
 	per_level_1x1(b, "one2one_cv4_sigma", c4, kpts * 2);
+	b->eval = eval;
 }
 
 static void obb26(struct build *b, const int *ch, int nc, int ne)
@@ -316,7 +353,18 @@ static void obb26(struct build *b, const int *ch, int nc, int ne)
 static void classify(struct build *b, int c1, int nc)
 {
 	WITH(b, "conv", conv(b, c1, 1280, 1, 1));
+	count(b, 1280 * b->hw + 1280);  /* adaptive average pool: its inputs and outputs */
 	WITH(b, "linear", linear(b, 1280, nc));
+}
+
+/* A feature map's side at this stride: each stride-2 conv halves it,
+ * rounding up, as a 3x3 conv with padding 1 does. */
+static int side(int imgsz, int stride)
+{
+	int n = imgsz;
+	for (int s = 1; s < stride && s > 0; s *= 2)
+		n = (n + 1) / 2;
+	return n;
 }
 
 static int make_divisible(double x, int d)
@@ -381,9 +429,10 @@ static jv all_rows(jv yaml)
 	return rows;
 }
 
-int ul_graph_build(struct ul_graph *g, jv yaml, char scale, int nc, jv *err)
+int ul_graph_build(struct ul_graph *g, jv yaml, char scale, int nc, int imgsz, jv *err)
 {
 	memset(g, 0, sizeof *g);
+	g->imgsz = imgsz;
 	ul_tensor_table_init(&g->tensors);
 	g->scale = scale;
 	jv yaml_nc = jv_object_get(jv_copy(yaml), jv_string("nc"));
@@ -408,7 +457,7 @@ int ul_graph_build(struct ul_graph *g, jv yaml, char scale, int nc, jv *err)
 	int n = jv_array_length(jv_copy(rows));
 	g->layers = calloc((size_t)(n ? n : 1), sizeof *g->layers);
 	int rc = g->layers ? 0 : fail(err, "out of memory");
-	struct build b = { .t = &g->tensors };
+	struct build b = { .t = &g->tensors, .eval = true };
 	for (int i = 0; rc == 0 && i < n; i++) {
 		jv row = jv_array_get(jv_copy(rows), i);
 		if (jv_get_kind(row) != JV_KIND_ARRAY || jv_array_length(jv_copy(row)) != 4) {
@@ -448,11 +497,13 @@ int ul_graph_build(struct ul_graph *g, jv yaml, char scale, int nc, jv *err)
 		snprintf(b.prefix, sizeof b.prefix, "model.%d", i % 1000);
 		const char *m = L->module;
 		int c2 = make_divisible(fmin(number_at(args, 0, 0), max_ch) * width, 8);
+		b.hw = side(imgsz, L->stride) * (double)side(imgsz, L->stride);
 		if (!strcmp(m, "Conv")) {
 			L->c2 = c2;
 			int k = (int)number_at(args, 1, 1), s = (int)number_at(args, 2, 1);
-			conv(&b, L->c1, c2, k, 1);
 			L->stride *= s;
+			b.hw = side(imgsz, L->stride) * (double)side(imgsz, L->stride);
+			conv(&b, L->c1, c2, k, 1);
 		} else if (!strcmp(m, "C3k2")) {
 			L->c2 = c2;
 			c3k2(&b, L->c1, c2, L->repeats, big || bool_at(args, 1, false), number_at(args, 2, 0.5), bool_at(args, 3, false));
@@ -476,6 +527,7 @@ int ul_graph_build(struct ul_graph *g, jv yaml, char scale, int nc, jv *err)
 				for (int k = 0; k < 3; k++) {
 					ch[k] = g->layers[L->from[k]].c2;
 					g->strides[k] = g->layers[L->from[k]].stride;
+					b.level_hw[k] = side(imgsz, g->strides[k]) * (double)side(imgsz, g->strides[k]);
 				}
 				const char *task = "detect";
 				if (!strcmp(m, "Detect")) {
@@ -512,6 +564,7 @@ int ul_graph_build(struct ul_graph *g, jv yaml, char scale, int nc, jv *err)
 		jv_free(args);
 	}
 	jv_free(rows);
+	g->gflops = b.macs * 2 / 1e9;
 	if (rc == 0 && g->tensors.failed)
 		rc = fail(err, "out of memory");
 	return rc;

@@ -28,12 +28,15 @@ struct ul_graph {
 	int nlayers;
 	struct ul_layer *layers;
 	int strides[3];           /* of the head's inputs: 8 16 32 */
+	int imgsz;                /* the image side the cost is counted for */
+	double gflops;            /* per image in eval, as Ultralytics reports it (thop's rules) */
 	struct ul_tensor_table tensors;
 };
 
 /* Builds the graph of a model YAML (a jv object, borrowed) at scale, with
- * nc classes (0: the YAML's). 0, or -1 with a message in *err. */
-int ul_graph_build(struct ul_graph *g, jv yaml, char scale, int nc, jv *err);
+ * nc classes (0: the YAML's), its cost counted for imgsz x imgsz images.
+ * 0, or -1 with a message in *err. */
+int ul_graph_build(struct ul_graph *g, jv yaml, char scale, int nc, int imgsz, jv *err);
 void ul_graph_free(struct ul_graph *g);
 
 /* Trainable parameters, as Ultralytics counts them (buffers excluded). */

@@ -11,11 +11,25 @@ static size_t count(const char *file, char scale, int nc)
 	jv yaml = ul_yaml_load_file(path);
 	struct ul_graph g;
 	jv err = jv_invalid();
-	size_t n = ul_graph_build(&g, yaml, scale, nc, &err) == 0 ? ul_graph_parameters(&g) : 0;
+	size_t n = ul_graph_build(&g, yaml, scale, nc, 640, &err) == 0 ? ul_graph_parameters(&g) : 0;
 	jv_free(err);
 	jv_free(yaml);
 	ul_graph_free(&g);
 	return n;
+}
+
+static double gflops(const char *file, char scale, int nc)
+{
+	char path[256];
+	snprintf(path, sizeof path, "share/ul/models/%s", file);
+	jv yaml = ul_yaml_load_file(path);
+	struct ul_graph g;
+	jv err = jv_invalid();
+	double x = ul_graph_build(&g, yaml, scale, nc, 640, &err) == 0 ? g.gflops : -1;
+	jv_free(err);
+	jv_free(yaml);
+	ul_graph_free(&g);
+	return x;
 }
 
 static const struct ul_tensor_spec *find(const struct ul_graph *g, const char *name)
@@ -32,7 +46,7 @@ static char *build_error(const char *text)
 	struct ul_graph g;
 	jv err = jv_invalid();
 	char *out = NULL;
-	if (ul_graph_build(&g, yaml, 'n', 0, &err) < 0) {
+	if (ul_graph_build(&g, yaml, 'n', 0, 640, &err) < 0) {
 		jv msg = jv_invalid_get_msg(err);
 		out = strdup(jv_string_value(msg));
 		jv_free(msg);
@@ -60,10 +74,21 @@ int main(void)
 			is_int(count(expected[f].file, "nsmlx"[k], 0), expected[f].n[k], "%s at scale %c", expected[f].file, "nsmlx"[k]);
 	is_int(count("yolo26.yaml", 'n', 3), 2504970, "yolo26n with nc 3");
 
+	/* GFLOPs at 640 as Ultralytics reports them (thop's counting; yolo26.md 1.6) */
+	static const struct { const char *file; char scale; int nc; double gflops; } cost[] = {
+		{ "yolo26.yaml", 'n', 0, 6.2 }, { "yolo26.yaml", 's', 0, 23.1 }, { "yolo26.yaml", 'm', 0, 75.6 },
+		{ "yolo26.yaml", 'l', 0, 94.2 }, { "yolo26.yaml", 'x', 0, 210.1 }, { "yolo26-seg.yaml", 'n', 0, 10.6 },
+		{ "yolo26-pose.yaml", 'n', 0, 10.8 }, { "yolo26-obb.yaml", 'n', 0, 6.7 }, { "yolo26-cls.yaml", 'n', 0, 3.3 },
+		{ "yolo26.yaml", 'n', 3, 5.9 },
+	};
+	for (size_t i = 0; i < sizeof cost / sizeof cost[0]; i++)
+		is_double(gflops(cost[i].file, cost[i].scale, cost[i].nc), cost[i].gflops, 0.1, "%s %c nc %d: %.1f GFLOPs at 640",
+			  cost[i].file, cost[i].scale, cost[i].nc, cost[i].gflops);
+
 	jv yaml = ul_yaml_load_file("share/ul/models/yolo26.yaml");
 	struct ul_graph g;
 	jv err = jv_invalid();
-	ok(ul_graph_build(&g, yaml, 'n', 0, &err) == 0, "yolo26n builds");
+	ok(ul_graph_build(&g, yaml, 'n', 0, 640, &err) == 0, "yolo26n builds");
 	ok(g.strides[0] == 8 && g.strides[1] == 16 && g.strides[2] == 32, "strides 8 16 32 from the graph");
 	is_str(g.task, "detect", "its task");
 	const struct ul_tensor_spec *s = find(&g, "model.0.conv.weight");
@@ -97,7 +122,7 @@ int main(void)
 
 	/* the heads' own tensors, named as in Ultralytics' state dict */
 	jv seg = ul_yaml_load_file("share/ul/models/yolo26-seg.yaml");
-	ok(ul_graph_build(&g, seg, 'n', 0, &err) == 0 && !strcmp(g.task, "segment"), "yolo26n-seg builds, task segment");
+	ok(ul_graph_build(&g, seg, 'n', 0, 640, &err) == 0 && !strcmp(g.task, "segment"), "yolo26n-seg builds, task segment");
 	s = find(&g, "model.23.proto.upsample.weight");
 	ok(s && s->shape[0] == 64 && s->shape[1] == 64 && s->shape[2] == 2, "Proto26's transposed conv is 64x64x2x2 (in, out, k, k)");
 	s = find(&g, "model.23.proto.feat_refine.1.conv.weight");
@@ -107,7 +132,7 @@ int main(void)
 	ul_graph_free(&g);
 	jv_free(seg);
 	jv pose = ul_yaml_load_file("share/ul/models/yolo26-pose.yaml");
-	ok(ul_graph_build(&g, pose, 'n', 1, &err) == 0 && !strcmp(g.task, "pose"), "yolo26n-pose builds with nc 1");
+	ok(ul_graph_build(&g, pose, 'n', 1, 640, &err) == 0 && !strcmp(g.task, "pose"), "yolo26n-pose builds with nc 1");
 	is_int(ul_graph_parameters(&g), 3679464, "yolo26n-pose at nc 1");
 	s = find(&g, "model.23.flow_model.mask");
 	ok(s && s->buffer && s->shape[0] == 6 && s->shape[1] == 2, "RealNVP masks are a buffer");
@@ -116,7 +141,7 @@ int main(void)
 	ul_graph_free(&g);
 	jv_free(pose);
 
-	ok(ul_graph_build(&g, yaml, 'q', 0, &err) < 0, "an unknown scale is refused");
+	ok(ul_graph_build(&g, yaml, 'q', 0, 640, &err) < 0, "an unknown scale is refused");
 	jv msg = jv_invalid_get_msg(err);
 	contains(jv_string_value(msg), "no scale q", "saying so");
 	jv_free(msg);
