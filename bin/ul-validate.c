@@ -8,6 +8,7 @@
  * `error` record for each problem found. Every record that arrives is
  * passed on; an upstream `error` stops the validation. */
 #include <glob.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -20,7 +21,9 @@
 #include "core/reader.h"
 #include "core/tool.h"
 #include "core/writer.h"
+#include "core/yaml_load.h"
 #include "data/fetch.h"
+#include "nn/graph.h"
 
 static const struct ul_arg validate_args[] = {
 	{ "model", UL_ARG_STRING, "null", "yolo26n.yaml ... yolo26x-cls.yaml, a model YAML or a checkpoint (default: yolo26n for the dataset's task)" },
@@ -150,6 +153,52 @@ static void check_files(jv args, const char *task, jv *errors)
 			add_error(errors, files[i], files[i], NULL, "%s=%s: no such checkpoint", files[i], buf);
 	}
 	jv_free(resume);
+}
+
+/* Builds the model's graph for this dataset and imgsz, and adds what it
+ * costs to the model's facts: parameters, and GFLOPs per image. A model
+ * that does not build is an error. */
+static jv with_summary(jv model, jv dataset, jv args, jv *errors)
+{
+	jv file = ul_model_yaml_file(model);
+	jv yaml = jv_is_valid(file) ? ul_yaml_load_file(jv_string_value(file)) : jv_copy(file);
+	if (!jv_is_valid(yaml)) {
+		jv why = jv_invalid_get_msg(yaml);
+		add_error(errors, "model", "model", NULL, "%s", jv_string_value(why));
+		jv_free(why);
+		jv_free(file);
+		return model;
+	}
+	/* the dataset's keypoints replace the config's, as in Ultralytics */
+	jv kpt = jv_object_get(jv_copy(dataset), jv_string("kpt_shape"));
+	if (jv_get_kind(kpt) == JV_KIND_ARRAY && jv_get_kind(yaml) == JV_KIND_OBJECT)
+		yaml = jv_object_set(yaml, jv_string("kpt_shape"), kpt);
+	else
+		jv_free(kpt);
+	jv scale = jv_object_get(jv_copy(model), jv_string("scale"));
+	jv nc = jv_object_get(jv_copy(dataset), jv_string("nc"));
+	jv imgsz = jv_object_get(jv_copy(args), jv_string("imgsz"));
+	struct ul_graph g;
+	jv err = jv_invalid();
+	if (jv_get_kind(yaml) != JV_KIND_OBJECT ||
+	    ul_graph_build(&g, yaml, jv_get_kind(scale) == JV_KIND_STRING ? jv_string_value(scale)[0] : 0,
+			   jv_get_kind(nc) == JV_KIND_NUMBER ? (int)jv_number_value(nc) : 0,
+			   jv_get_kind(imgsz) == JV_KIND_NUMBER ? (int)jv_number_value(imgsz) : 640, &err) < 0) {
+		jv why = jv_invalid_has_msg(jv_copy(err)) ? jv_invalid_get_msg(err) : jv_string("not a model YAML");
+		add_error(errors, "model", "model", NULL, "%s: %s", jv_string_value(file), jv_string_value(why));
+		jv_free(why);
+	} else {
+		model = jv_object_set(model, jv_string("parameters"), jv_number((double)ul_graph_parameters(&g)));
+		model = jv_object_set(model, jv_string("gflops"), jv_number(round(g.gflops * 10) / 10));
+		jv_free(err);
+	}
+	ul_graph_free(&g);
+	jv_free(scale);
+	jv_free(nc);
+	jv_free(imgsz);
+	jv_free(yaml);
+	jv_free(file);
+	return model;
 }
 
 int main(int argc, char **argv)
@@ -291,6 +340,8 @@ int main(int argc, char **argv)
 	jv_free(nc);
 	check_files(check.args, task, &errors);
 
+	if (jv_array_length(jv_copy(errors)) == 0)
+		model = with_summary(model, dataset, check.args, &errors);
 	if (jv_array_length(jv_copy(errors)) > 0) {
 		jv_array_foreach(errors, i, e)
 			ul_fail(UL_EXIT_FAILED, e);

@@ -9,6 +9,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "core/share.h"
 #include "core/yaml_load.h"
 
 /* Every YOLO26 model is P3-P5: the largest stride is 32. */
@@ -171,4 +172,28 @@ jv ul_model_resolve(const char *model)
 		return jv_invalid_with_msg(jv_string_fmt(
 			"%s is neither an official model (yolo26n.yaml, yolo26s-seg.yaml ...) nor a file", model));
 	return jv_invalid_with_msg(jv_string_fmt("%s: a model is a .yaml config or a .safetensors checkpoint", model));
+}
+
+jv ul_model_yaml_file(jv facts)
+{
+	jv kind = jv_object_get(jv_copy(facts), jv_string("kind"));
+	jv config = jv_object_get(jv_copy(facts), jv_string("config"));
+	jv out;
+	if (jv_get_kind(config) != JV_KIND_STRING) {
+		out = jv_invalid_with_msg(jv_string("the model names no config to build"));
+	} else if (!strcmp(jv_string_value(kind), "yaml")) {
+		out = jv_copy(config);
+	} else {
+		/* yolo26s-seg.yaml -> models/yolo26-seg.yaml: the scale letter goes */
+		const char *c = jv_string_value(config);
+		char file[64];
+		if (strncmp(c, "yolo26", 6) == 0 && c[6] && strchr("nsmlx", c[6]))
+			snprintf(file, sizeof file, "models/yolo26%s", c + 7);
+		else
+			snprintf(file, sizeof file, "models/%s", c);
+		out = ul_share_path(file);
+	}
+	jv_free(kind);
+	jv_free(config);
+	return out;
 }

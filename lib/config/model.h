@@ -23,4 +23,9 @@ jv ul_model_resolve(const char *model);
 /* The official config name for a task and scale: yolo26n-seg.yaml. */
 jv ul_model_official_name(const char *task, char scale);
 
+/* The model YAML file that facts (from ul_model_resolve) builds from: an
+ * official one in share/ul/models/ (yolo26-seg.yaml for yolo26s-seg.yaml),
+ * or the user's; an invalid jv with a message when there is none. */
+jv ul_model_yaml_file(jv facts);
+
 #endif

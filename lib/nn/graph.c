@@ -443,14 +443,35 @@ int ul_graph_build(struct ul_graph *g, jv yaml, char scale, int nc, int imgsz, j
 	g->kpt_shape[1] = (int)number_at(kpt, 1, 0);
 	jv_free(kpt);
 
+	/* A YAML without scales uses depth_multiple and width_multiple (or 1);
+	 * with scales and none asked for, the first, as Ultralytics does. */
 	jv scales = jv_object_get(jv_copy(yaml), jv_string("scales"));
-	jv factors = jv_object_get(scales, jv_string_fmt("%c", scale));
-	if (jv_get_kind(factors) != JV_KIND_ARRAY) {
+	double depth, width, max_ch;
+	if (jv_get_kind(scales) != JV_KIND_OBJECT || jv_object_length(jv_copy(scales)) == 0) {
+		jv_free(scales);
+		jv d = jv_object_get(jv_copy(yaml), jv_string("depth_multiple"));
+		jv w = jv_object_get(jv_copy(yaml), jv_string("width_multiple"));
+		depth = jv_get_kind(d) == JV_KIND_NUMBER ? jv_number_value(d) : 1.0;
+		width = jv_get_kind(w) == JV_KIND_NUMBER ? jv_number_value(w) : 1.0;
+		max_ch = INFINITY;
+		jv_free(d);
+		jv_free(w);
+	} else {
+		if (!scale) {
+			jv keys = jv_keys_unsorted(jv_copy(scales));
+			jv first = jv_array_get(keys, 0);
+			scale = jv_get_kind(first) == JV_KIND_STRING ? jv_string_value(first)[0] : 'n';
+			jv_free(first);
+			g->scale = scale;
+		}
+		jv factors = jv_object_get(scales, jv_string_fmt("%c", scale));
+		if (jv_get_kind(factors) != JV_KIND_ARRAY) {
+			jv_free(factors);
+			return fail(err, "the model YAML has no scale %c", scale);
+		}
+		depth = number_at(factors, 0, 1), width = number_at(factors, 1, 1), max_ch = number_at(factors, 2, 1024);
 		jv_free(factors);
-		return fail(err, "the model YAML has no scale %c", scale);
 	}
-	double depth = number_at(factors, 0, 1), width = number_at(factors, 1, 1), max_ch = number_at(factors, 2, 1024);
-	jv_free(factors);
 	bool big = scale == 'm' || scale == 'l' || scale == 'x';
 
 	jv rows = all_rows(yaml);

@@ -33,7 +33,8 @@ struct ul_graph {
 	struct ul_tensor_table tensors;
 };
 
-/* Builds the graph of a model YAML (a jv object, borrowed) at scale, with
+/* Builds the graph of a model YAML (a jv object, borrowed) at scale (0:
+ * the YAML's first, or its depth/width multiples when it has no scales), with
  * nc classes (0: the YAML's), its cost counted for imgsz x imgsz images.
  * 0, or -1 with a message in *err. */
 int ul_graph_build(struct ul_graph *g, jv yaml, char scale, int nc, int imgsz, jv *err);

@@ -189,6 +189,21 @@ like "$(err)" "nothing to resume" "resume=true without a run to resume"
 validate resume="$tmp/nowhere/last.safetensors"
 like "$(err)" "no such checkpoint" "resume=PATH that does not exist"
 
+# the model's summary, from the graph built for this dataset and imgsz
+validate model=yolo26s.yaml
+is "$(config '.model_info | [.parameters, .gflops]')" '[10009784,23.1]' "yolo26s on coco8: Ultralytics' parameters and GFLOPs"
+"$FETCH" data=shapes count=4 imgsz=64 </dev/null >"$tmp/ds.jsonl"
+run "$VALIDATE" model=yolo26n.yaml <"$tmp/ds.jsonl"
+is "$(config '.model_info | [.parameters, .gflops]')" '[2504970,5.9]' "yolo26n for 3 classes"
+run "$VALIDATE" model=yolo26n.yaml imgsz=320 <"$tmp/ds.jsonl"
+is "$(config '.model_info.gflops')" 1.5 "GFLOPs at the run's imgsz"
+cp "$UL_ROOT/share/ul/models/yolo26.yaml" "$tmp/custom.yaml"
+validate model="$tmp/custom.yaml"
+is "$(config '.model_info | [.kind, .parameters]')" '["yaml",2572280]' "a user's YAML builds at its first scale"
+printf 'nc: 80\nscales: {n: [0.5, 0.25, 1024]}\nbackbone:\n  - [-1, 1, Conv, [16, 3, 2]]\n  - [-1, 1, Mystery, []]\nhead:\n  - [[1, 1, 1], 1, Detect, [nc]]\n' >"$tmp/odd.yaml"
+validate model="$tmp/odd.yaml"
+like "$(err)" "module Mystery is not known" "a user's YAML that does not build is an error"
+
 # cfg files: the YAML editor
 printf 'epochs: 30\nlr0: 0.02\n' >"$tmp/ok.yaml"
 validate cfg="$tmp/ok.yaml" epochs=40

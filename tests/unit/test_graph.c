@@ -162,6 +162,16 @@ int main(void)
 	why = build_error(text);
 	contains(why, "layer 1: module Magic is not known", "an unknown module");
 	free(why);
+	/* no scales: multiples of 1, and channels as written */
+	const char *plain = "nc: 3\nbackbone:\n  - [-1, 1, Conv, [16, 3, 2]]\n  - [-1, 1, Conv, [32, 3, 2]]\nhead:\n"
+			    "  - [-1, 1, Classify, [nc]]\n";
+	jv py = ul_yaml_load_string(plain, strlen(plain), "plain.yaml");
+	ok(ul_graph_build(&g, py, 0, 0, 64, &err) == 0, "a YAML without scales builds");
+	is_int(g.layers[1].c2, 32, "with its channels as written");
+	/* 3*16*9 + 2*16 + 16*32*9 + 2*32 + 32*1280 + 2*1280 + 1280*3 + 3 */
+	is_int(ul_graph_parameters(&g), 432 + 32 + 4608 + 64 + 40960 + 2560 + 3840 + 3, "and its parameters");
+	ul_graph_free(&g);
+	jv_free(py);
 	snprintf(text, sizeof text, "%s  - [-1, 1, Conv, 64]\n", head);
 	why = build_error(text);
 	ok(why == NULL, "args that are not a list fall back to defaults, no crash");
