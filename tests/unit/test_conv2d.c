@@ -1,0 +1,118 @@
+/* Conv2d against a direct convolution, and its gradients against finite
+ * differences, over kernel sizes, strides, padding, groups and depthwise.
+ * Tolerance: relative 1e-4 for the forward pass (float GEMM against a
+ * double sum), 2e-3 for gradients (float central differences). */
+#include <math.h>
+
+#include "nn/conv2d.h"
+#include "tap.h"
+
+static unsigned long long rng = 88172645463325252ull;
+
+static float uniform(void)  /* in [-1, 1) */
+{
+	rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+	return (float)((rng >> 11) * (1.0 / 9007199254740992.0)) * 2 - 1;
+}
+
+static float *randoms(size_t n)
+{
+	float *p = malloc(sizeof *p * n);
+	for (size_t i = 0; i < n; i++)
+		p[i] = uniform();
+	return p;
+}
+
+/* The definition, summed in double. */
+static double direct(const struct ul_conv2d *c, const float *x, const float *w, const float *bias, int b, int oy, int ox, int o)
+{
+	int cg = c->c_in / c->groups, og = c->c_out / c->groups, g = o / og;
+	double sum = bias ? bias[o] : 0;
+	for (int ci = 0; ci < cg; ci++)
+		for (int ky = 0; ky < c->k; ky++)
+			for (int kx = 0; kx < c->k; kx++) {
+				int iy = oy * c->stride - c->pad + ky, ix = ox * c->stride - c->pad + kx;
+				if (iy < 0 || iy >= c->h || ix < 0 || ix >= c->w)
+					continue;
+				sum += (double)x[(((size_t)b * c->h + iy) * c->w + ix) * c->c_in + g * cg + ci] *
+				       w[(((size_t)o * cg + ci) * c->k + ky) * c->k + kx];
+			}
+	return sum;
+}
+
+/* L = sum(y * r) for the gradient checks. */
+static double loss(const struct ul_conv2d *c, const float *x, const float *w, const float *bias, const float *r, float *y, float *ws)
+{
+	ul_conv2d_forward(c, x, w, bias, y, ws);
+	size_t n = (size_t)c->n * ul_conv2d_out_h(c) * ul_conv2d_out_w(c) * c->c_out;
+	double sum = 0;
+	for (size_t i = 0; i < n; i++)
+		sum += (double)y[i] * r[i];
+	return sum;
+}
+
+/* Worst relative difference between analytic and numeric dL/dv over v. */
+static double check_grad(const struct ul_conv2d *c, float *x, float *w, float *bias, const float *r, float *y, float *ws,
+			 float *v, const float *analytic, size_t n)
+{
+	double worst = 0;
+	const float eps = 1e-2f;
+	for (size_t i = 0; i < n; i++) {
+		float keep = v[i];
+		v[i] = keep + eps;
+		double up = loss(c, x, w, bias, r, y, ws);
+		v[i] = keep - eps;
+		double down = loss(c, x, w, bias, r, y, ws);
+		v[i] = keep;
+		double numeric = (up - down) / (2 * eps);
+		double err = fabs(numeric - analytic[i]) / fmax(1.0, fabs(numeric));
+		worst = fmax(worst, err);
+	}
+	return worst;
+}
+
+static void run(struct ul_conv2d c, const char *name)
+{
+	int oh = ul_conv2d_out_h(&c), ow = ul_conv2d_out_w(&c);
+	size_t nx = (size_t)c.n * c.h * c.w * c.c_in, nw = (size_t)c.c_out * (c.c_in / c.groups) * c.k * c.k;
+	size_t ny = (size_t)c.n * oh * ow * c.c_out;
+	float *x = randoms(nx), *w = randoms(nw), *bias = randoms((size_t)c.c_out), *r = randoms(ny);
+	float *y = malloc(sizeof *y * ny), *ws = malloc(sizeof *ws * ul_conv2d_workspace(&c));
+	float *dx = malloc(sizeof *dx * nx), *dw = calloc(nw, sizeof *dw), *db = calloc((size_t)c.c_out, sizeof *db);
+
+	ul_conv2d_forward(&c, x, w, bias, y, ws);
+	double worst = 0;
+	for (int b = 0; b < c.n; b++)
+		for (int oy = 0; oy < oh; oy++)
+			for (int ox = 0; ox < ow; ox++)
+				for (int o = 0; o < c.c_out; o++) {
+					double want = direct(&c, x, w, bias, b, oy, ox, o);
+					double got = y[(((size_t)b * oh + oy) * ow + ox) * c.c_out + o];
+					worst = fmax(worst, fabs(got - want) / fmax(1.0, fabs(want)));
+				}
+	ok(worst < 1e-4, "%s: forward matches the direct sum (worst %.2g)", name, worst);
+
+	/* dL/dy = r */
+	ul_conv2d_backward(&c, x, w, r, dx, dw, db, ws);
+	ok(check_grad(&c, x, w, bias, r, y, ws, x, dx, nx) < 2e-3, "%s: dx matches finite differences", name);
+	ok(check_grad(&c, x, w, bias, r, y, ws, w, dw, nw) < 2e-3, "%s: dweight matches finite differences", name);
+	ok(check_grad(&c, x, w, bias, r, y, ws, bias, db, (size_t)c.c_out) < 2e-3, "%s: dbias matches finite differences", name);
+
+	/* gradients accumulate: a second backward doubles dweight */
+	float first = dw[0];
+	ul_conv2d_backward(&c, x, w, r, NULL, dw, db, ws);
+	ok(fabsf(dw[0] - 2 * first) <= 1e-4f * fmaxf(1.0f, fabsf(first)), "%s: dweight accumulates", name);
+	free(x), free(w), free(bias), free(r), free(y), free(ws), free(dx), free(dw), free(db);
+}
+
+int main(void)
+{
+	run((struct ul_conv2d){ .n = 2, .h = 5, .w = 6, .c_in = 3, .c_out = 4, .k = 3, .stride = 1, .pad = 1, .groups = 1 }, "3x3 s1");
+	run((struct ul_conv2d){ .n = 1, .h = 7, .w = 7, .c_in = 4, .c_out = 6, .k = 3, .stride = 2, .pad = 1, .groups = 1 }, "3x3 s2");
+	run((struct ul_conv2d){ .n = 2, .h = 4, .w = 3, .c_in = 5, .c_out = 3, .k = 1, .stride = 1, .pad = 0, .groups = 1 }, "1x1");
+	run((struct ul_conv2d){ .n = 1, .h = 6, .w = 5, .c_in = 4, .c_out = 4, .k = 3, .stride = 1, .pad = 1, .groups = 4 }, "depthwise 3x3");
+	run((struct ul_conv2d){ .n = 1, .h = 6, .w = 6, .c_in = 4, .c_out = 6, .k = 3, .stride = 2, .pad = 1, .groups = 2 }, "2 groups s2");
+	run((struct ul_conv2d){ .n = 1, .h = 8, .w = 8, .c_in = 2, .c_out = 3, .k = 5, .stride = 1, .pad = 2, .groups = 1 }, "5x5");
+	run((struct ul_conv2d){ .n = 1, .h = 3, .w = 3, .c_in = 2, .c_out = 2, .k = 3, .stride = 1, .pad = 0, .groups = 1 }, "no padding, 1x1 output");
+	return done_testing();
+}
