@@ -8,13 +8,12 @@
  * fetched. */
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "core/args.h"
 #include "core/error.h"
-#include "core/reader.h"
 #include "core/signals.h"
 #include "core/tool.h"
+#include "core/upstream.h"
 #include "core/writer.h"
 #include "data/fetch.h"
 
@@ -35,34 +34,6 @@ static const struct ul_tool fetch_tool = {
 	.usage = "ul-fetch data=SOURCE [key=value ...]",
 	.args = fetch_args,
 };
-
-/* Passes stdin through (when it is not a terminal). Returns false when an
- * upstream error arrived, which stops this tool's own work. */
-static bool pass_upstream(int *rc)
-{
-	if (isatty(STDIN_FILENO))
-		return true;
-	struct ul_reader reader;
-	ul_reader_init(&reader, STDIN_FILENO, UL_MAX_LINE_DEFAULT);
-	bool upstream_failed = false;
-	for (;;) {
-		struct ul_record rec;
-		enum ul_read_status status = ul_read(&reader, &rec);
-		if (status == UL_READ_RECORD) {
-			upstream_failed |= !strcmp(rec.type, "error");
-			ul_write_line(rec.line, rec.len);
-			jv_free(rec.value);
-		} else if (status == UL_READ_BAD || status == UL_READ_IO_ERROR) {
-			*rc = ul_fail(UL_EXIT_FAILED, rec.error);
-			if (status == UL_READ_IO_ERROR)
-				break;
-		} else {
-			break;
-		}
-	}
-	ul_reader_free(&reader);
-	return !upstream_failed;
-}
 
 /* A usage error from the shapes generator names its own field; say which
  * of our arguments it was. */
@@ -106,7 +77,7 @@ int main(int argc, char **argv)
 			goto done;
 		}
 	}
-	if (!pass_upstream(&rc) || ul_stop_requested()) {
+	if (!ul_pass_upstream(NULL, NULL, &rc) || ul_stop_requested()) {
 		rc = UL_EXIT_FAILED;
 		goto done;
 	}

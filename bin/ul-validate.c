@@ -12,14 +12,13 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "config/model.h"
 #include "config/params.h"
 #include "core/args.h"
 #include "core/error.h"
-#include "core/reader.h"
 #include "core/tool.h"
+#include "core/upstream.h"
 #include "core/writer.h"
 #include "core/yaml_load.h"
 #include "data/fetch.h"
@@ -65,38 +64,6 @@ static int print_schema(bool as_yaml)
 	}
 	jv_free(schema);
 	return UL_EXIT_OK;
-}
-
-/* Passes stdin on; keeps the last dataset record. False after an upstream error. */
-static bool read_upstream(jv *dataset, int *rc)
-{
-	if (isatty(STDIN_FILENO))
-		return true;
-	struct ul_reader reader;
-	ul_reader_init(&reader, STDIN_FILENO, UL_MAX_LINE_DEFAULT);
-	bool failed = false;
-	for (;;) {
-		struct ul_record rec;
-		enum ul_read_status status = ul_read(&reader, &rec);
-		if (status == UL_READ_RECORD) {
-			failed |= !strcmp(rec.type, "error");
-			ul_write_line(rec.line, rec.len);
-			if (!strcmp(rec.type, "dataset")) {
-				jv_free(*dataset);
-				*dataset = rec.value;
-			} else {
-				jv_free(rec.value);
-			}
-		} else if (status == UL_READ_BAD || status == UL_READ_IO_ERROR) {
-			*rc = ul_fail(UL_EXIT_FAILED, rec.error);
-			if (status == UL_READ_IO_ERROR)
-				break;
-		} else {
-			break;
-		}
-	}
-	ul_reader_free(&reader);
-	return !failed;
 }
 
 static void add_error(jv *errors, const char *code, const char *param, const char *hint, const char *fmt, ...)
@@ -214,7 +181,7 @@ int main(int argc, char **argv)
 	if (rc >= 0)
 		goto done;
 	rc = UL_EXIT_OK;
-	if (!read_upstream(&dataset, &rc)) {
+	if (!ul_pass_upstream("dataset", &dataset, &rc)) {
 		rc = UL_EXIT_FAILED;  /* the upstream error is passed on; no work of ours */
 		goto done;
 	}
