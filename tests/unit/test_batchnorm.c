@@ -8,29 +8,8 @@
 #include <math.h>
 
 #include "nn/batchnorm.h"
+#include "numeric.h"
 #include "tap.h"
-
-static unsigned long long rng = 88172645463325252ull;
-
-static float uniform(void)  /* in [-1, 1) */
-{
-	rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
-	return (float)((rng >> 11) * (1.0 / 9007199254740992.0)) * 2 - 1;
-}
-
-/* n values offset + spread * uniform(). */
-static float *randoms(size_t n, float offset, float spread)
-{
-	float *p = malloc(sizeof *p * n);
-	for (size_t i = 0; i < n; i++)
-		p[i] = offset + spread * uniform();
-	return p;
-}
-
-static double rel(double got, double want)
-{
-	return fabs(got - want) / fmax(1.0, fabs(want));
-}
 
 /* One channel's mean and biased variance, in double. */
 static void stats(const struct ul_batchnorm *bn, const float *x, int ch, double *mean, double *var)
@@ -75,7 +54,7 @@ static double check_grad(struct fixture *f, float *v, const float *analytic, siz
 		double down = loss(f);
 		v[i] = keep;
 		double numeric = (up - down) / (2 * eps);
-		worst = fmax(worst, fabs(numeric - analytic[i]) / fmax(1.0, fabs(numeric)));
+		worst = worse(worst, fabs(numeric - analytic[i]) / fmax(1.0, fabs(numeric)));
 	}
 	return worst;
 }
@@ -100,12 +79,12 @@ static void run(int n, int h, int w, int c, const char *name)
 		double mean, var;
 		stats(&f.bn, f.x, ch, &mean, &var);
 		double invstd = 1 / sqrt(var + UL_BATCHNORM_EPS);
-		worst_stat = fmax(worst_stat, fmax(rel(f.mean[ch], mean), rel(f.invstd[ch], invstd)));
-		worst_rmean = fmax(worst_rmean, rel(rmean[ch], (1 - m) * rmean0[ch] + m * mean));
-		worst_rvar = fmax(worst_rvar, rel(rvar[ch], (1 - m) * rvar0[ch] + m * var * (double)np / (double)(np - 1)));
+		worst_stat = worse(worst_stat, worse(rel(f.mean[ch], mean), rel(f.invstd[ch], invstd)));
+		worst_rmean = worse(worst_rmean, rel(rmean[ch], (1 - m) * rmean0[ch] + m * mean));
+		worst_rvar = worse(worst_rvar, rel(rvar[ch], (1 - m) * rvar0[ch] + m * var * (double)np / (double)(np - 1)));
 		for (size_t p = 0; p < np; p++) {
 			size_t i = p * nc + ch;
-			worst_y = fmax(worst_y, rel(f.y[i], (f.x[i] - mean) * invstd * f.gamma[ch] + f.beta[ch]));
+			worst_y = worse(worst_y, rel(f.y[i], (f.x[i] - mean) * invstd * f.gamma[ch] + f.beta[ch]));
 		}
 	}
 	ok(worst_y < 1e-5, "%s: training forward matches the definition (worst %.2g)", name, worst_y);
@@ -118,7 +97,7 @@ static void run(int n, int h, int w, int c, const char *name)
 	for (size_t i = 0; i < f.nx; i++) {
 		size_t ch = i % nc;
 		double want = (f.x[i] - (double)rmean[ch]) / sqrt((double)rvar[ch] + UL_BATCHNORM_EPS) * f.gamma[ch] + f.beta[ch];
-		worst_y = fmax(worst_y, rel(f.y[i], want));
+		worst_y = worse(worst_y, rel(f.y[i], want));
 	}
 	ok(worst_y < 1e-5, "%s: eval forward uses the running statistics (worst %.2g)", name, worst_y);
 

@@ -5,23 +5,8 @@
 #include <math.h>
 
 #include "nn/conv2d.h"
+#include "numeric.h"
 #include "tap.h"
-
-static unsigned long long rng = 88172645463325252ull;
-
-static float uniform(void)  /* in [-1, 1) */
-{
-	rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
-	return (float)((rng >> 11) * (1.0 / 9007199254740992.0)) * 2 - 1;
-}
-
-static float *randoms(size_t n)
-{
-	float *p = malloc(sizeof *p * n);
-	for (size_t i = 0; i < n; i++)
-		p[i] = uniform();
-	return p;
-}
 
 /* The definition, summed in double. */
 static double direct(const struct ul_conv2d *c, const float *x, const float *w, const float *bias, int b, int oy, int ox, int o)
@@ -66,7 +51,7 @@ static double check_grad(const struct ul_conv2d *c, float *x, float *w, float *b
 		v[i] = keep;
 		double numeric = (up - down) / (2 * eps);
 		double err = fabs(numeric - analytic[i]) / fmax(1.0, fabs(numeric));
-		worst = fmax(worst, err);
+		worst = worse(worst, err);
 	}
 	return worst;
 }
@@ -76,7 +61,7 @@ static void run(struct ul_conv2d c, const char *name)
 	int oh = ul_conv2d_out_h(&c), ow = ul_conv2d_out_w(&c);
 	size_t nx = (size_t)c.n * c.h * c.w * c.c_in, nw = (size_t)c.c_out * (c.c_in / c.groups) * c.k * c.k;
 	size_t ny = (size_t)c.n * oh * ow * c.c_out;
-	float *x = randoms(nx), *w = randoms(nw), *bias = randoms((size_t)c.c_out), *r = randoms(ny);
+	float *x = randoms(nx, 0, 1), *w = randoms(nw, 0, 1), *bias = randoms((size_t)c.c_out, 0, 1), *r = randoms(ny, 0, 1);
 	float *y = malloc(sizeof *y * ny), *ws = malloc(sizeof *ws * ul_conv2d_workspace(&c));
 	float *dx = malloc(sizeof *dx * nx), *dw = calloc(nw, sizeof *dw), *db = calloc((size_t)c.c_out, sizeof *db);
 
@@ -88,7 +73,7 @@ static void run(struct ul_conv2d c, const char *name)
 				for (int o = 0; o < c.c_out; o++) {
 					double want = direct(&c, x, w, bias, b, oy, ox, o);
 					double got = y[(((size_t)b * oh + oy) * ow + ox) * c.c_out + o];
-					worst = fmax(worst, fabs(got - want) / fmax(1.0, fabs(want)));
+					worst = worse(worst, fabs(got - want) / fmax(1.0, fabs(want)));
 				}
 	ok(worst < 1e-4, "%s: forward matches the direct sum (worst %.2g)", name, worst);
 

@@ -9,15 +9,8 @@
 #include <math.h>
 
 #include "nn/silu.h"
+#include "numeric.h"
 #include "tap.h"
-
-static unsigned long long rng = 88172645463325252ull;
-
-static float uniform(void)  /* in [-1, 1) */
-{
-	rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
-	return (float)((rng >> 11) * (1.0 / 9007199254740992.0)) * 2 - 1;
-}
 
 static double silu(double x)
 {
@@ -28,11 +21,6 @@ static double dsilu(double x)
 {
 	double s = 1 / (1 + exp(-x));
 	return s * (1 + x * (1 - s));
-}
-
-static double rel(double got, double want)
-{
-	return fabs(got - want) / fmax(1.0, fabs(want));
 }
 
 static int near(float got, double want)
@@ -60,7 +48,7 @@ int main(void)
 	ul_silu_forward(N, x, y);
 	double worst = 0;
 	for (size_t i = 0; i < N; i++)
-		worst = fmax(worst, rel(y[i], silu(x[i])));
+		worst = worse(worst, rel(y[i], silu(x[i])));
 	ok(worst < 1e-6, "forward matches x * sigmoid(x) on [-8, 8] (worst %.2g)", worst);
 
 	static const float big[] = { 10, -10, 15, -15, 30, -30, 88, -88, 89, -89, 104, -104, 1000, -1000, 1e30f, -1e30f, FLT_MAX, -FLT_MAX };
@@ -78,7 +66,7 @@ int main(void)
 	ul_silu_backward(N, x, r, dx);
 	worst = 0;
 	for (size_t i = 0; i < N; i++)
-		worst = fmax(worst, rel(dx[i], r[i] * dsilu(x[i])));
+		worst = worse(worst, rel(dx[i], r[i] * dsilu(x[i])));
 	ok(worst < 1e-6, "backward matches dy * silu'(x) (worst %.2g)", worst);
 
 	worst = 0;
@@ -91,7 +79,7 @@ int main(void)
 		double down = loss(x, r, y);
 		x[i] = keep;
 		double numeric = (up - down) / (2 * eps);
-		worst = fmax(worst, fabs(numeric - dx[i]) / fmax(1.0, fabs(numeric)));
+		worst = worse(worst, fabs(numeric - dx[i]) / fmax(1.0, fabs(numeric)));
 	}
 	ok(worst < 1e-3, "dx matches finite differences (worst %.2g)", worst);
 

@@ -1,0 +1,42 @@
+#include "nn/concat.h"
+
+#include <string.h>
+
+int ul_concat_channels(const struct ul_concat *cat)
+{
+	int total = 0;
+	for (int i = 0; i < cat->nparts; i++)
+		total += cat->c[i];
+	return total;
+}
+
+void ul_channels_copy(size_t pixels, int c, const float *src, int src_stride, float *dst, int dst_stride)
+{
+	for (size_t p = 0; p < pixels; p++)
+		memcpy(dst + p * dst_stride, src + p * src_stride, sizeof *dst * c);
+}
+
+void ul_concat_forward(const struct ul_concat *cat, const float *const *x, float *y)
+{
+	int total = ul_concat_channels(cat);
+	for (int i = 0, offset = 0; i < cat->nparts; offset += cat->c[i], i++)
+		ul_channels_copy(cat->pixels, cat->c[i], x[i], cat->c[i], y + offset, total);
+}
+
+void ul_concat_backward(const struct ul_concat *cat, const float *dy, float *const *dx)
+{
+	int total = ul_concat_channels(cat);
+	for (int i = 0, offset = 0; i < cat->nparts; offset += cat->c[i], i++)
+		if (dx[i])
+			ul_channels_copy(cat->pixels, cat->c[i], dy + offset, total, dx[i], cat->c[i]);
+}
+
+void ul_split_forward(const struct ul_concat *cat, const float *x, float *const *y)
+{
+	ul_concat_backward(cat, x, y);
+}
+
+void ul_split_backward(const struct ul_concat *cat, const float *const *dy, float *dx)
+{
+	ul_concat_forward(cat, dy, dx);
+}

@@ -1,0 +1,48 @@
+/* Shared by the op tests: a seeded random stream, random arrays, and error
+ * measures that never lose a NaN (fmax would drop one, and a broken op
+ * producing NaN would pass). */
+#ifndef UL_TESTS_NUMERIC_H
+#define UL_TESTS_NUMERIC_H
+
+#include <math.h>
+#include <stdlib.h>
+
+static unsigned long long numeric_state = 88172645463325252ull;
+
+/* xorshift64: the same numbers on every machine and every run. */
+static inline unsigned long long random_bits(void)
+{
+	numeric_state ^= numeric_state << 13;
+	numeric_state ^= numeric_state >> 7;
+	numeric_state ^= numeric_state << 17;
+	return numeric_state;
+}
+
+/* In [-1, 1). */
+static inline float uniform(void)
+{
+	return (float)((random_bits() >> 11) * (1.0 / 9007199254740992.0)) * 2 - 1;
+}
+
+/* n values offset + spread * uniform(); the caller frees them. */
+static inline float *randoms(size_t n, float offset, float spread)
+{
+	float *p = malloc(sizeof *p * (n ? n : 1));
+	for (size_t i = 0; i < n; i++)
+		p[i] = offset + spread * uniform();
+	return p;
+}
+
+/* The larger error, NaN counting as the largest. */
+static inline double worse(double worst, double err)
+{
+	return err > worst || isnan(err) ? err : worst;
+}
+
+/* |got - want| relative to max(1, |want|). */
+static inline double rel(double got, double want)
+{
+	return fabs(got - want) / fmax(1.0, fabs(want));
+}
+
+#endif
