@@ -45,4 +45,33 @@ static inline double rel(double got, double want)
 	return fabs(got - want) / fmax(1.0, fabs(want));
 }
 
+/* sum(y * r) in double: the loss whose gradient dL/dy is r. */
+static inline double dot(const float *y, const float *r, size_t n)
+{
+	double sum = 0;
+	for (size_t i = 0; i < n; i++)
+		sum += (double)y[i] * r[i];
+	return sum;
+}
+
+/* The worst difference, relative to max(1, |numeric|), between analytic
+ * dL/dv and central differences (step 1e-2) of loss(ctx) over v's n
+ * values; v is nudged in place and restored. */
+static inline double fd_worst(double (*loss)(void *ctx), void *ctx, float *v, const float *analytic, size_t n)
+{
+	const float eps = 1e-2f;
+	double worst = 0;
+	for (size_t i = 0; i < n; i++) {
+		float keep = v[i];
+		v[i] = keep + eps;
+		double up = loss(ctx);
+		v[i] = keep - eps;
+		double down = loss(ctx);
+		v[i] = keep;
+		double numeric = (up - down) / (2 * eps);
+		worst = worse(worst, fabs(numeric - analytic[i]) / fmax(1.0, fabs(numeric)));
+	}
+	return worst;
+}
+
 #endif

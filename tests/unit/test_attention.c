@@ -61,32 +61,19 @@ struct bufs {
 };
 
 /* L = sum(out * r_out) + sum(v * r_v): both outputs carry a gradient. */
-static double loss(const struct ul_attention *a, struct bufs *t)
+struct probe {
+	const struct ul_attention *a;
+	struct bufs *t;
+};
+
+static double loss(void *ctx)
 {
+	struct probe *p = ctx;
+	const struct ul_attention *a = p->a;
+	struct bufs *t = p->t;
 	ul_attention_forward(a, t->qkv, t->out, t->v, t->probs);
 	size_t n = (size_t)a->n * a->h * a->w * ul_attention_out_channels(a);
-	double sum = 0;
-	for (size_t i = 0; i < n; i++)
-		sum += (double)t->out[i] * t->r_out[i] + (double)t->v[i] * t->r_v[i];
-	return sum;
-}
-
-/* Worst relative difference between analytic and numeric dL/dqkv. */
-static double check_grad(const struct ul_attention *a, struct bufs *t, const float *analytic, size_t n)
-{
-	double worst = 0;
-	const float eps = 1e-2f;
-	for (size_t i = 0; i < n; i++) {
-		float keep = t->qkv[i];
-		t->qkv[i] = keep + eps;
-		double up = loss(a, t);
-		t->qkv[i] = keep - eps;
-		double down = loss(a, t);
-		t->qkv[i] = keep;
-		double numeric = (up - down) / (2 * eps);
-		worst = worse(worst, fabs(numeric - analytic[i]) / fmax(1.0, fabs(numeric)));
-	}
-	return worst;
+	return dot(t->out, t->r_out, n) + dot(t->v, t->r_v, n);
 }
 
 /* spread scales the random qkv: larger values give peakier softmaxes. */
@@ -109,7 +96,8 @@ static void run(struct ul_attention a, float spread, const char *name)
 	ul_attention_backward(&a, t.qkv, t.probs, t.r_out, t.r_v, dqkv, ws);
 	ul_attention_backward(&a, t.qkv, t.probs, t.r_out, t.r_v, again, ws);
 	ok(memcmp(dqkv, again, sizeof *dqkv * nqkv) == 0, "%s: backward leaves probs as they were", name);
-	worst = check_grad(&a, &t, dqkv, nqkv);
+	struct probe pr = { &a, &t };
+	worst = fd_worst(loss, &pr, t.qkv, dqkv, nqkv);
 	ok(worst < 2e-3, "%s: d_qkv matches finite differences (worst %.2g)", name, worst);
 	free(t.qkv), free(t.out), free(t.v), free(t.probs), free(t.r_out), free(t.r_v), free(ws), free(dqkv), free(again);
 }

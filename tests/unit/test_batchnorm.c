@@ -32,31 +32,11 @@ struct fixture {
 };
 
 /* L = sum(y * r) of the training forward, running statistics untouched. */
-static double loss(struct fixture *f)
+static double loss(void *ctx)
 {
+	struct fixture *f = ctx;
 	ul_batchnorm_forward_train(&f->bn, f->x, f->gamma, f->beta, NULL, NULL, f->y, f->mean, f->invstd);
-	double sum = 0;
-	for (size_t i = 0; i < f->nx; i++)
-		sum += (double)f->y[i] * f->r[i];
-	return sum;
-}
-
-/* Worst relative difference between analytic and numeric dL/dv over v. */
-static double check_grad(struct fixture *f, float *v, const float *analytic, size_t n)
-{
-	double worst = 0;
-	const float eps = 1e-2f;
-	for (size_t i = 0; i < n; i++) {
-		float keep = v[i];
-		v[i] = keep + eps;
-		double up = loss(f);
-		v[i] = keep - eps;
-		double down = loss(f);
-		v[i] = keep;
-		double numeric = (up - down) / (2 * eps);
-		worst = worse(worst, fabs(numeric - analytic[i]) / fmax(1.0, fabs(numeric)));
-	}
-	return worst;
+	return dot(f->y, f->r, f->nx);
 }
 
 static void run(int n, int h, int w, int c, const char *name)
@@ -105,7 +85,7 @@ static void run(int n, int h, int w, int c, const char *name)
 	float *dx = malloc(sizeof *dx * f.nx), *dg = calloc(nc, sizeof *dg), *db = calloc(nc, sizeof *db);
 	loss(&f);
 	ul_batchnorm_backward(&f.bn, f.x, f.gamma, f.mean, f.invstd, f.r, dx, dg, db);
-	double ex = check_grad(&f, f.x, dx, f.nx), eg = check_grad(&f, f.gamma, dg, nc), eb = check_grad(&f, f.beta, db, nc);
+	double ex = fd_worst(loss, &f, f.x, dx, f.nx), eg = fd_worst(loss, &f, f.gamma, dg, nc), eb = fd_worst(loss, &f, f.beta, db, nc);
 	ok(ex < 2e-3, "%s: dx matches finite differences (worst %.2g)", name, ex);
 	ok(eg < 2e-3, "%s: dgamma matches finite differences (worst %.2g)", name, eg);
 	ok(eb < 2e-3, "%s: dbeta matches finite differences (worst %.2g)", name, eb);

@@ -45,17 +45,17 @@ static int mismatches(const struct tensors *t)
 	return wrong;
 }
 
-static double dot(const float *y, const float *r, size_t n)
-{
-	double sum = 0;
-	for (size_t i = 0; i < n; i++)
-		sum += (double)y[i] * r[i];
-	return sum;
-}
-
 /* L = sum(y * r), y the concat of x's parts, or the parts of x's split. */
-static double loss(const struct tensors *x, const struct tensors *y, const struct tensors *r, int split)
+struct probe {
+	const struct tensors *x, *y, *r;
+	int split;
+};
+
+static double loss(void *ctx)
 {
+	const struct probe *p = ctx;
+	const struct tensors *x = p->x, *y = p->y, *r = p->r;
+	int split = p->split;
 	const struct ul_concat *cat = x->cat;
 	if (!split) {
 		ul_concat_forward(cat, (const float *const *)x->parts, y->whole);
@@ -66,25 +66,6 @@ static double loss(const struct tensors *x, const struct tensors *y, const struc
 	for (int i = 0; i < cat->nparts; i++)
 		sum += dot(y->parts[i], r->parts[i], cat->pixels * cat->c[i]);
 	return sum;
-}
-
-/* Worst relative difference between analytic and numeric dL/dv over v. */
-static double check_grad(const struct tensors *x, const struct tensors *y, const struct tensors *r, int split, float *v,
-			 const float *analytic, size_t n)
-{
-	double worst = 0;
-	const float eps = 1e-2f;
-	for (size_t i = 0; i < n; i++) {
-		float keep = v[i];
-		v[i] = keep + eps;
-		double up = loss(x, y, r, split);
-		v[i] = keep - eps;
-		double down = loss(x, y, r, split);
-		v[i] = keep;
-		double numeric = (up - down) / (2 * eps);
-		worst = worse(worst, fabs(numeric - analytic[i]) / fmax(1.0, fabs(numeric)));
-	}
-	return worst;
 }
 
 static void concat(const struct ul_concat *cat, const char *name)
@@ -102,7 +83,7 @@ static void concat(const struct ul_concat *cat, const char *name)
 	is_int(mismatches(&dx), 0, "%s: concat backward is dy's slices", name);
 	double worst = 0;
 	for (int i = 0; i < cat->nparts; i++)
-		worst = worse(worst, check_grad(&x, &y, &r, 0, x.parts[i], dx.parts[i], cat->pixels * cat->c[i]));
+		worst = worse(worst, fd_worst(loss, &(struct probe){ &x, &y, &r, 0 }, x.parts[i], dx.parts[i], cat->pixels * cat->c[i]));
 	ok(worst < 1e-3, "%s: concat dx matches finite differences (worst %.2g)", name, worst);
 
 	ul_split_forward(cat, x.whole, y.parts);
@@ -112,7 +93,7 @@ static void concat(const struct ul_concat *cat, const char *name)
 	for (int i = 0; i < cat->nparts; i++)
 		ul_channels_copy(cat->pixels, cat->c[i], r.parts[i], cat->c[i], dx.parts[i], cat->c[i]);
 	is_int(mismatches(&dx), 0, "%s: split backward is the concat of dy's parts", name);
-	worst = check_grad(&x, &y, &r, 1, x.whole, dx.whole, cat->pixels * x.total);
+	worst = fd_worst(loss, &(struct probe){ &x, &y, &r, 1 }, x.whole, dx.whole, cat->pixels * x.total);
 	ok(worst < 1e-3, "%s: split dx matches finite differences (worst %.2g)", name, worst);
 	tensors_free(&x), tensors_free(&y), tensors_free(&r), tensors_free(&dx);
 }

@@ -30,35 +30,19 @@ static double direct(const struct ul_conv_transpose2d *c, const float *x, const 
 	return sum;
 }
 
-/* L = sum(y * r) for the gradient checks. */
-static double loss(const struct ul_conv_transpose2d *c, const float *x, const float *w, const float *bias, const float *r,
-		   float *y, float *ws)
-{
-	ul_conv_transpose2d_forward(c, x, w, bias, y, ws);
-	size_t n = (size_t)c->n * ul_conv_transpose2d_out_h(c) * ul_conv_transpose2d_out_w(c) * c->c_out;
-	double sum = 0;
-	for (size_t i = 0; i < n; i++)
-		sum += (double)y[i] * r[i];
-	return sum;
-}
+/* L = sum(y * r), the loss of the gradient checks. */
+struct probe {
+	const struct ul_conv_transpose2d *c;
+	float *x, *w, *bias, *y, *ws;
+	const float *r;
+};
 
-/* Worst relative difference between analytic and numeric dL/dv over v. */
-static double check_grad(const struct ul_conv_transpose2d *c, float *x, float *w, float *bias, const float *r, float *y,
-			 float *ws, float *v, const float *analytic, size_t n)
+static double loss(void *ctx)
 {
-	double worst = 0;
-	const float eps = 1e-2f;
-	for (size_t i = 0; i < n; i++) {
-		float keep = v[i];
-		v[i] = keep + eps;
-		double up = loss(c, x, w, bias, r, y, ws);
-		v[i] = keep - eps;
-		double down = loss(c, x, w, bias, r, y, ws);
-		v[i] = keep;
-		double numeric = (up - down) / (2 * eps);
-		worst = worse(worst, fabs(numeric - analytic[i]) / fmax(1.0, fabs(numeric)));
-	}
-	return worst;
+	struct probe *p = ctx;
+	ul_conv_transpose2d_forward(p->c, p->x, p->w, p->bias, p->y, p->ws);
+	const struct ul_conv_transpose2d *c = p->c;
+	return dot(p->y, p->r, (size_t)c->n * ul_conv_transpose2d_out_h(c) * ul_conv_transpose2d_out_w(c) * c->c_out);
 }
 
 /* Worst relative difference of y from the definition. */
@@ -97,9 +81,10 @@ static void run(struct ul_conv_transpose2d c, const char *name)
 	for (size_t i = 0; i < nx; i++)
 		dx[i] = NAN;
 	ul_conv_transpose2d_backward(&c, x, w, r, dx, dw, db, ws);
-	ok(check_grad(&c, x, w, bias, r, y, ws, x, dx, nx) < 2e-3, "%s: dx matches finite differences", name);
-	ok(check_grad(&c, x, w, bias, r, y, ws, w, dw, nw) < 2e-3, "%s: dweight matches finite differences", name);
-	ok(check_grad(&c, x, w, bias, r, y, ws, bias, db, (size_t)c.c_out) < 2e-3, "%s: dbias matches finite differences",
+	struct probe pr = { &c, x, w, bias, y, ws, r };
+	ok(fd_worst(loss, &pr, x, dx, nx) < 2e-3, "%s: dx matches finite differences", name);
+	ok(fd_worst(loss, &pr, w, dw, nw) < 2e-3, "%s: dweight matches finite differences", name);
+	ok(fd_worst(loss, &pr, bias, db, (size_t)c.c_out) < 2e-3, "%s: dbias matches finite differences",
 	   name);
 
 	/* gradients accumulate: a second backward doubles dweight and dbias */

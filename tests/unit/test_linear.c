@@ -12,41 +12,21 @@
 /* The inputs of one op and L = sum(y * r) over its output. */
 struct probe {
 	const void *shape;
-	const float *x, *weight, *bias, *r;
+	float *x, *weight, *bias;
+	const float *r;
 	float *y;
 	size_t ny;
 	int pool;   /* the op: 1 the global pool, 0 Linear */
 };
 
-static double loss(const struct probe *pr)
+static double loss(void *ctx)
 {
+	const struct probe *pr = ctx;
 	if (pr->pool)
 		ul_global_avgpool_forward(pr->shape, pr->x, pr->y);
 	else
 		ul_linear_forward(pr->shape, pr->x, pr->weight, pr->bias, pr->y);
-	double sum = 0;
-	for (size_t i = 0; i < pr->ny; i++)
-		sum += (double)pr->y[i] * pr->r[i];
-	return sum;
-}
-
-/* Worst relative difference between analytic and numeric dL/dv over v, v
- * one of the probe's inputs. */
-static double check_grad(const struct probe *pr, float *v, const float *analytic, size_t n)
-{
-	double worst = 0;
-	const float eps = 1e-2f;
-	for (size_t i = 0; i < n; i++) {
-		float keep = v[i];
-		v[i] = keep + eps;
-		double up = loss(pr);
-		v[i] = keep - eps;
-		double down = loss(pr);
-		v[i] = keep;
-		double numeric = (up - down) / (2 * eps);
-		worst = worse(worst, fabs(numeric - analytic[i]) / fmax(1.0, fabs(numeric)));
-	}
-	return worst;
+	return dot(pr->y, pr->r, pr->ny);
 }
 
 static void linear(struct ul_linear l, int with_bias, const char *name)
@@ -72,10 +52,10 @@ static void linear(struct ul_linear l, int with_bias, const char *name)
 		dx[i] = NAN;
 	ul_linear_backward(&l, x, w, r, dx, dw, db);
 	struct probe pr = { &l, x, w, bias, r, y, ny, 0 };
-	ok(check_grad(&pr, x, dx, nx) < 2e-3, "%s: dx matches finite differences", name);
-	ok(check_grad(&pr, w, dw, nw) < 2e-3, "%s: dweight matches finite differences", name);
+	ok(fd_worst(loss, &pr, x, dx, nx) < 2e-3, "%s: dx matches finite differences", name);
+	ok(fd_worst(loss, &pr, w, dw, nw) < 2e-3, "%s: dweight matches finite differences", name);
 	if (bias)
-		ok(check_grad(&pr, bias, db, (size_t)l.out) < 2e-3, "%s: dbias matches finite differences", name);
+		ok(fd_worst(loss, &pr, bias, db, (size_t)l.out) < 2e-3, "%s: dbias matches finite differences", name);
 
 	/* gradients accumulate: a second backward doubles dweight and dbias */
 	float first_w = dw[nw - 1], first_b = bias ? db[0] : 0;
@@ -107,7 +87,7 @@ static void avgpool(struct ul_global_avgpool p, const char *name)
 		dx[i] = NAN;
 	ul_global_avgpool_backward(&p, r, dx);
 	struct probe pr = { &p, x, NULL, NULL, r, y, ny, 1 };
-	worst = check_grad(&pr, x, dx, nx);
+	worst = fd_worst(loss, &pr, x, dx, nx);
 	ok(worst < 2e-3, "%s: dx matches finite differences (worst %.2g)", name, worst);
 	free(x), free(r), free(y), free(dx);
 }

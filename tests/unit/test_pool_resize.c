@@ -29,37 +29,17 @@ static float *distinct(size_t n)
 
 /* A loss L = sum(y * r) over some op, for the gradient checks. */
 struct probe {
-	double (*loss)(struct probe *);
+	double (*loss)(struct probe *);  /* the op under test, then dot() */
 	const void *shape;
 	float *x, *y, *r;
 	int32_t *argmax;
 	size_t ny;
 };
 
-static double dot(const float *y, const float *r, size_t n)
+static double probe_loss(void *ctx)
 {
-	double sum = 0;
-	for (size_t i = 0; i < n; i++)
-		sum += (double)y[i] * r[i];
-	return sum;
-}
-
-/* Worst relative difference between analytic and numeric dL/dx. */
-static double check_grad(struct probe *pr, const float *analytic, size_t n)
-{
-	double worst = 0;
-	const float eps = 1e-2f;
-	for (size_t i = 0; i < n; i++) {
-		float keep = pr->x[i];
-		pr->x[i] = keep + eps;
-		double up = pr->loss(pr);
-		pr->x[i] = keep - eps;
-		double down = pr->loss(pr);
-		pr->x[i] = keep;
-		double numeric = (up - down) / (2 * eps);
-		worst = worse(worst, fabs(numeric - analytic[i]) / fmax(1.0, fabs(numeric)));
-	}
-	return worst;
+	struct probe *pr = ctx;
+	return pr->loss(pr);
 }
 
 static double maxpool_loss(struct probe *pr)
@@ -104,7 +84,7 @@ static void maxpool(struct ul_maxpool p, const char *name)
 		dx[i] = NAN;  /* overwritten, never added to */
 	ul_maxpool_backward(&p, argmax, r, dx);
 	struct probe pr = { maxpool_loss, &p, x, y, r, argmax, ny };
-	double worst = check_grad(&pr, dx, nx);
+	double worst = fd_worst(probe_loss, &pr, pr.x, dx, nx);
 	ok(worst < 1e-3, "%s: dx matches finite differences (worst %.2g)", name, worst);
 	free(x), free(r), free(y), free(y2), free(dx), free(argmax);
 }
@@ -202,7 +182,7 @@ static void upsample(struct ul_upsample u, const char *name)
 				}
 	ok(worst < 1e-6, "%s: dx is the sum over each block (worst %.2g)", name, worst);
 	struct probe pr = { upsample_loss, &u, x, y, r, NULL, ny };
-	worst = check_grad(&pr, dx, nx);
+	worst = fd_worst(probe_loss, &pr, pr.x, dx, nx);
 	ok(worst < 1e-3, "%s: dx matches finite differences (worst %.2g)", name, worst);
 	free(x), free(r), free(y), free(dx);
 }
