@@ -1,0 +1,128 @@
+/* Initial weights: PyTorch's default ranges, BatchNorm's ones and zeros,
+ * the Detect bias init, one-to-one branches equal to their twins, the
+ * RealNVP prior and masks, and a seed that decides everything. */
+#include <math.h>
+
+#include "core/yaml_load.h"
+#include "nn/init.h"
+#include "tap.h"
+
+struct model {
+	struct ul_graph g;
+	float *params, *buffers;
+};
+
+static void build(struct model *m, const char *file, uint64_t seed)
+{
+	char path[256];
+	snprintf(path, sizeof path, "share/ul/models/%s", file);
+	jv yaml = ul_yaml_load_file(path), err = jv_invalid();
+	if (ul_graph_build(&m->g, yaml, 'n', 0, 640, &err) < 0)
+		abort();
+	jv_free(yaml);
+	m->params = malloc(sizeof(float) * m->g.tensors.params);
+	m->buffers = malloc(sizeof(float) * (m->g.tensors.buffers + 1));
+	ul_init_weights(&m->g, m->params, m->buffers, seed);
+}
+
+static void drop(struct model *m)
+{
+	free(m->params);
+	free(m->buffers);
+	ul_graph_free(&m->g);
+}
+
+static const struct ul_tensor_spec *find(const struct model *m, const char *name)
+{
+	for (size_t i = 0; i < m->g.tensors.n; i++)
+		if (!strcmp(m->g.tensors.specs[i].name, name))
+			return &m->g.tensors.specs[i];
+	fprintf(stderr, "no tensor %s\n", name);
+	abort();
+}
+
+static float *at(const struct model *m, const char *name)
+{
+	const struct ul_tensor_spec *s = find(m, name);
+	return (s->buffer ? m->buffers : m->params) + s->offset;
+}
+
+/* Every value equal to want. */
+static bool all(const struct model *m, const char *name, float want)
+{
+	const float *p = at(m, name);
+	for (size_t i = 0; i < ul_tensor_numel(find(m, name)); i++)
+		if (p[i] != want)
+			return false;
+	return true;
+}
+
+int main(void)
+{
+	struct model m;
+	build(&m, "yolo26.yaml", 7);
+	bool bn_ok = true, inside = true;
+	for (size_t i = 0; i < m.g.tensors.n; i++) {
+		const struct ul_tensor_spec *s = &m.g.tensors.specs[i];
+		if (strstr(s->name, ".bn.weight"))
+			bn_ok &= all(&m, s->name, 1);
+		else if (strstr(s->name, ".bn.bias") || strstr(s->name, ".running_mean"))
+			bn_ok &= all(&m, s->name, 0);
+		else if (strstr(s->name, ".running_var"))
+			bn_ok &= all(&m, s->name, 1);
+		if (s->ndim == 4 && !s->buffer) {
+			double bound = 1 / sqrt((double)s->shape[1] * s->shape[2] * s->shape[3]);
+			const float *p = at(&m, s->name);
+			for (size_t k = 0; k < ul_tensor_numel(s); k++)
+				inside &= fabs(p[k]) <= bound;
+		}
+	}
+	ok(bn_ok, "BatchNorm: weight 1, bias 0, running mean 0, running variance 1");
+	ok(inside, "every conv weight lies in +-1/sqrt(fan_in)");
+
+	/* a uniform draw in +-b has variance b^2/3 */
+	const struct ul_tensor_spec *big = find(&m, "model.8.cv2.conv.weight");
+	const float *w = at(&m, big->name);
+	size_t n = ul_tensor_numel(big);
+	double mean = 0, var = 0, b = 1 / sqrt((double)big->shape[1]);
+	for (size_t k = 0; k < n; k++)
+		mean += w[k];
+	mean /= n;
+	for (size_t k = 0; k < n; k++)
+		var += (w[k] - mean) * (w[k] - mean);
+	var /= n;
+	ok(fabs(mean) < 0.05 * b && fabs(var / (b * b / 3) - 1) < 0.05, "%zu weights: mean %.2g, variance %.3g of b^2/3", n, mean, var / (b * b / 3));
+
+	/* Detect's bias init, for both branches */
+	ok(all(&m, "model.23.cv2.0.2.bias", 2.0f) && all(&m, "model.23.one2one_cv2.2.2.bias", 2.0f), "box biases are 2.0");
+	ok(all(&m, "model.23.cv3.0.2.bias", (float)log(5.0 / 80 / (80.0 * 80.0))), "class biases at stride 8: log(5/nc/80^2)");
+	ok(all(&m, "model.23.one2one_cv3.2.2.bias", (float)log(5.0 / 80 / (20.0 * 20.0))), "and at stride 32: log(5/nc/20^2)");
+	const struct ul_tensor_spec *twin = find(&m, "model.23.cv3.1.1.1.conv.weight");
+	ok(!memcmp(at(&m, "model.23.one2one_cv3.1.1.1.conv.weight"), at(&m, twin->name), sizeof(float) * ul_tensor_numel(twin)),
+	   "the one-to-one branch starts as a copy of its twin");
+	drop(&m);
+
+	/* the seed decides everything */
+	struct model a, c;
+	build(&a, "yolo26.yaml", 7);
+	build(&c, "yolo26.yaml", 8);
+	build(&m, "yolo26.yaml", 7);
+	ok(!memcmp(a.params, m.params, sizeof(float) * a.g.tensors.params), "the same seed gives the same weights");
+	ok(memcmp(a.params, c.params, sizeof(float) * a.g.tensors.params) != 0, "another seed gives others");
+	drop(&a), drop(&c), drop(&m);
+
+	/* pose: RealNVP */
+	build(&m, "yolo26-pose.yaml", 1);
+	const float *mask = at(&m, "model.23.flow_model.mask"), *cov = at(&m, "model.23.flow_model.cov");
+	static const float masks[12] = { 0, 1, 1, 0, 0, 1, 1, 0, 0, 1, 1, 0 };
+	ok(!memcmp(mask, masks, sizeof masks), "the flow's masks alternate [0,1] and [1,0]");
+	ok(cov[0] == 1 && cov[1] == 0 && cov[2] == 0 && cov[3] == 1, "its prior has identity covariance");
+	const float *s0 = at(&m, "model.23.flow_model.s.0.0.weight");
+	double xb = 0.01 * sqrt(6.0 / (64 + 2));
+	bool small = true;
+	for (int k = 0; k < 128; k++)
+		small &= fabs(s0[k]) <= xb;
+	ok(small, "its weights are Xavier-uniform with gain 0.01");
+	drop(&m);
+	return done_testing();
+}
