@@ -4,32 +4,36 @@
 #include "nn/graph.h"
 #include "tap.h"
 
-static size_t count(const char *file, char scale, int nc)
+/* Parameters and GFLOPs at 640 of an official config; zeros if it fails. */
+static void measure(const char *file, char scale, int nc, size_t *params, double *gflops)
 {
 	char path[256];
 	snprintf(path, sizeof path, "share/ul/models/%s", file);
 	jv yaml = ul_yaml_load_file(path);
 	struct ul_graph g;
 	jv err = jv_invalid();
-	size_t n = ul_graph_build(&g, yaml, scale, nc, 640, &err) == 0 ? ul_graph_parameters(&g) : 0;
+	bool built = ul_graph_build(&g, yaml, scale, nc, 640, &err) == 0;
+	*params = built ? ul_graph_parameters(&g) : 0;
+	*gflops = built ? g.gflops : 0;
 	jv_free(err);
 	jv_free(yaml);
 	ul_graph_free(&g);
-	return n;
+}
+
+static size_t count(const char *file, char scale, int nc)
+{
+	size_t params;
+	double gflops;
+	measure(file, scale, nc, &params, &gflops);
+	return params;
 }
 
 static double gflops(const char *file, char scale, int nc)
 {
-	char path[256];
-	snprintf(path, sizeof path, "share/ul/models/%s", file);
-	jv yaml = ul_yaml_load_file(path);
-	struct ul_graph g;
-	jv err = jv_invalid();
-	double x = ul_graph_build(&g, yaml, scale, nc, 640, &err) == 0 ? g.gflops : -1;
-	jv_free(err);
-	jv_free(yaml);
-	ul_graph_free(&g);
-	return x;
+	size_t params;
+	double gf;
+	measure(file, scale, nc, &params, &gf);
+	return gf;
 }
 
 static const struct ul_tensor_spec *find(const struct ul_graph *g, const char *name)
