@@ -4,7 +4,7 @@
  * against finite differences of L = sum(y * r).
  * Tolerance: relative 1e-5 for forward values and statistics (float
  * arithmetic on doubles' sums), 2e-3 for gradients (float central
- * differences with step 1e-2). */
+ * differences with step 3e-3). */
 #include <math.h>
 
 #include "nn/batchnorm.h"

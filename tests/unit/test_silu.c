@@ -4,7 +4,7 @@
  * Tolerance: 1e-6 relative (absolute below 1) on [-8, 8]; at large |x|
  * 1e-6 of the value itself, plus FLT_MIN, below which floats lose
  * precision, so the far negative tail is checked for relative accuracy
- * too; 1e-3 for finite differences (float central differences, step 1e-2). */
+ * too; 1e-3 for finite differences (float central differences, step 3e-3). */
 #include <float.h>
 #include <math.h>
 
