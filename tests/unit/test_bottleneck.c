@@ -2,28 +2,8 @@
  * every gradient (input, both convs' weights and BatchNorm parameters)
  * matches finite differences. Tolerance 2e-3 relative, as for the ops. */
 #include "nn/bottleneck.h"
-#include "numeric.h"
+#include "conv_params.h"
 #include "tap.h"
-
-struct params {
-	float *w, *gamma, *beta, *rm, *rv, *dw, *dg, *db;
-};
-
-/* Random parameters for one Conv module, zeroed gradients. */
-static void conv_params(struct ul_conv_module *m, struct params *p)
-{
-	size_t nw = (size_t)m->conv.c_out * (m->conv.c_in / m->conv.groups) * m->conv.k * m->conv.k, c = (size_t)m->conv.c_out;
-	p->w = randoms(nw, 0, 1), p->gamma = randoms(c, 1, 0.5f), p->beta = randoms(c, 0, 1);
-	p->rm = randoms(c, 0, 0.1f), p->rv = randoms(c, 1, 0.2f);
-	p->dw = calloc(nw, sizeof(float)), p->dg = calloc(c, sizeof(float)), p->db = calloc(c, sizeof(float));
-	m->weight = p->w, m->gamma = p->gamma, m->beta = p->beta, m->running_mean = p->rm, m->running_var = p->rv;
-	m->dweight = p->dw, m->dgamma = p->dg, m->dbeta = p->db;
-}
-
-static void free_params(struct params *p)
-{
-	free(p->w), free(p->gamma), free(p->beta), free(p->rm), free(p->rv), free(p->dw), free(p->dg), free(p->db);
-}
 
 struct probe {
 	struct ul_bottleneck *b;
@@ -43,11 +23,8 @@ static void run(int c1, int c2, int hidden, bool shortcut, const char *name)
 {
 	const int n = 2, h = 4, w = 5;
 	struct ul_bottleneck b = { .add = shortcut && c1 == c2 };
-	b.cv1 = (struct ul_conv_module){ .conv = { n, h, w, c1, hidden, 3, 1, 1, 1 }, .act = true };
-	b.cv2 = (struct ul_conv_module){ .conv = { n, h, w, hidden, c2, 3, 1, 1, 1 }, .act = true };
-	struct params p1, p2;
-	conv_params(&b.cv1, &p1);
-	conv_params(&b.cv2, &p2);
+	struct conv_params *p1 = random_conv(&b.cv1, (struct ul_conv2d){ n, h, w, c1, hidden, 3, 1, 1, 1 }, true);
+	struct conv_params *p2 = random_conv(&b.cv2, (struct ul_conv2d){ n, h, w, hidden, c2, 3, 1, 1, 1 }, true);
 	size_t nx = (size_t)n * h * w * c1, ny = (size_t)n * h * w * c2, nh = (size_t)n * h * w * hidden;
 	float *x = randoms(nx, 0, 1), *r = randoms(ny, 0, 1), *y = malloc(sizeof *y * ny), *dx = malloc(sizeof *dx * nx);
 	float *saved = malloc(sizeof *saved * ul_bottleneck_saved(&b)), *ws = malloc(sizeof *ws * ul_bottleneck_workspace(&b));
@@ -67,11 +44,11 @@ static void run(int c1, int c2, int hidden, bool shortcut, const char *name)
 	struct probe pr = { &b, x, y, saved, ws, r, ny };
 	size_t nw1 = (size_t)hidden * c1 * 9, nw2 = (size_t)c2 * hidden * 9;
 	ok(fd_worst(loss, &pr, x, dx, nx) < 2e-3, "%s: dx matches finite differences", name);
-	ok(fd_worst(loss, &pr, p1.w, p1.dw, nw1) < 2e-3, "%s: cv1's dweight matches", name);
-	ok(fd_worst(loss, &pr, p2.w, p2.dw, nw2) < 2e-3, "%s: cv2's dweight matches", name);
-	ok(fd_worst(loss, &pr, p1.gamma, p1.dg, (size_t)hidden) < 2e-3, "%s: cv1's dgamma matches", name);
-	ok(fd_worst(loss, &pr, p2.beta, p2.db, (size_t)c2) < 2e-3, "%s: cv2's dbeta matches", name);
-	free_params(&p1), free_params(&p2);
+	ok(fd_worst(loss, &pr, p1->w, p1->dw, nw1) < 2e-3, "%s: cv1's dweight matches", name);
+	ok(fd_worst(loss, &pr, p2->w, p2->dw, nw2) < 2e-3, "%s: cv2's dweight matches", name);
+	ok(fd_worst(loss, &pr, p1->gamma, p1->dg, (size_t)hidden) < 2e-3, "%s: cv1's dgamma matches", name);
+	ok(fd_worst(loss, &pr, p2->beta, p2->db, (size_t)c2) < 2e-3, "%s: cv2's dbeta matches", name);
+	free_random_convs();
 	free(x), free(r), free(y), free(dx), free(saved), free(ws), free(hid), free(want), free(s1), free(s2);
 }
 

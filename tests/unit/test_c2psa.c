@@ -1,34 +1,17 @@
 /* C2PSA: gradients through cv1, the split, a chain of PSABlocks, the
  * concat and cv2 match finite differences. Tolerance 2e-3 relative. */
 #include "nn/c2psa.h"
-#include "numeric.h"
+#include "conv_params.h"
 #include "tap.h"
 
 #define N 2
 #define H 3
 #define W 4
 
-struct params {
-	float *w, *gamma, *beta, *rm, *rv, *dw, *dg, *db;
-	size_t nw;
-};
-
-static struct params pool[16];
-static int used;
-
-static struct params *conv(struct ul_conv_module *m, int c_in, int c_out, int k, int groups, bool act)
+/* A random Conv module at the tests' batch and size; padding k/2. */
+static struct conv_params *conv(struct ul_conv_module *m, int c_in, int c_out, int k, int groups, bool act)
 {
-	struct params *p = &pool[used++];
-	m->conv = (struct ul_conv2d){ N, H, W, c_in, c_out, k, 1, k / 2, groups };
-	m->act = act;
-	size_t c = (size_t)c_out;
-	p->nw = c * (size_t)(c_in / groups) * k * k;
-	p->w = randoms(p->nw, 0, 1), p->gamma = randoms(c, 1, 0.5f), p->beta = randoms(c, 0, 1);
-	p->rm = randoms(c, 0, 0.1f), p->rv = randoms(c, 1, 0.2f);
-	p->dw = calloc(p->nw, sizeof(float)), p->dg = calloc(c, sizeof(float)), p->db = calloc(c, sizeof(float));
-	m->weight = p->w, m->gamma = p->gamma, m->beta = p->beta, m->running_mean = p->rm, m->running_var = p->rv;
-	m->dweight = p->dw, m->dgamma = p->dg, m->dbeta = p->db;
-	return p;
+	return random_conv(m, (struct ul_conv2d){ N, H, W, c_in, c_out, k, 1, k / 2, groups }, act);
 }
 
 struct probe {
@@ -49,9 +32,9 @@ static void run(int n, const char *name)
 {
 	const int c1 = 8, c = c1 / 2, heads = 1, key_dim = c / 2;
 	struct ul_c2psa m = { .n = n };
-	struct params *cv1 = conv(&m.cv1, c1, 2 * c, 1, 1, true);
+	struct conv_params *cv1 = conv(&m.cv1, c1, 2 * c, 1, 1, true);
 	conv(&m.cv2, 2 * c, c1, 1, 1, true);
-	struct params *first = &pool[used];
+	struct conv_params *first = &conv_pool[conv_pool_used];
 	for (int i = 0; i < n; i++) {
 		struct ul_psablock *b = &m.m[i];
 		b->attn.core = (struct ul_attention){ N, H, W, heads, key_dim, c };
@@ -70,12 +53,9 @@ static void run(int n, const char *name)
 	ok(fd_worst(loss, &pr, x, dx, nx) < 2e-3, "%s: dx matches finite differences", name);
 	ok(fd_worst(loss, &pr, cv1->w, cv1->dw, cv1->nw) < 2e-3, "%s: cv1's dweight matches", name);
 	ok(fd_worst(loss, &pr, first->w, first->dw, first->nw) < 2e-3, "%s: the first block's qkv dweight matches", name);
-	struct params *last = &pool[used - 1];
+	struct conv_params *last = &conv_pool[conv_pool_used - 1];
 	ok(fd_worst(loss, &pr, last->beta, last->db, (size_t)c) < 2e-3, "%s: the last block's FFN dbeta matches", name);
-	for (int i = 0; i < used; i++)
-		free(pool[i].w), free(pool[i].gamma), free(pool[i].beta), free(pool[i].rm), free(pool[i].rv), free(pool[i].dw),
-			free(pool[i].dg), free(pool[i].db);
-	used = 0;
+	free_random_convs();
 	free(x), free(r), free(y), free(dx), free(saved), free(ws);
 }
 

@@ -2,35 +2,17 @@
  * gradients through cv1, the split, the chain of blocks, the concat and cv2
  * match finite differences. Tolerance 2e-3 relative, as for the ops. */
 #include "nn/c3k2.h"
-#include "numeric.h"
+#include "conv_params.h"
 #include "tap.h"
 
 #define N 2
 #define H 3
 #define W 4
 
-struct params {
-	float *w, *gamma, *beta, *rm, *rv, *dw, *dg, *db;
-	size_t nw;
-};
-
-static struct params pool[32];
-static int used;
-
-/* A Conv module with random parameters: k x k, c_in -> c_out, groups. */
-static struct params *conv(struct ul_conv_module *m, int c_in, int c_out, int k, int groups, bool act)
+/* A random Conv module at the tests' batch and size; padding k/2. */
+static struct conv_params *conv(struct ul_conv_module *m, int c_in, int c_out, int k, int groups, bool act)
 {
-	struct params *p = &pool[used++];
-	m->conv = (struct ul_conv2d){ N, H, W, c_in, c_out, k, 1, k / 2, groups };
-	m->act = act;
-	size_t c = (size_t)c_out;
-	p->nw = c * (size_t)(c_in / groups) * k * k;
-	p->w = randoms(p->nw, 0, 1), p->gamma = randoms(c, 1, 0.5f), p->beta = randoms(c, 0, 1);
-	p->rm = randoms(c, 0, 0.1f), p->rv = randoms(c, 1, 0.2f);
-	p->dw = calloc(p->nw, sizeof(float)), p->dg = calloc(c, sizeof(float)), p->db = calloc(c, sizeof(float));
-	m->weight = p->w, m->gamma = p->gamma, m->beta = p->beta, m->running_mean = p->rm, m->running_var = p->rv;
-	m->dweight = p->dw, m->dgamma = p->dg, m->dbeta = p->db;
-	return p;
+	return random_conv(m, (struct ul_conv2d){ N, H, W, c_in, c_out, k, 1, k / 2, groups }, act);
 }
 
 static void bottleneck(struct ul_bottleneck *b, int c, double e)
@@ -59,9 +41,9 @@ static void run(enum ul_inner kind, int n, const char *name)
 {
 	const int c1 = 6, c2 = 8, c = c2 / 2;  /* e 0.5 */
 	struct ul_c3k2 m = { .n = n, .m = calloc((size_t)n, sizeof(struct ul_c3k2_block)) };
-	struct params *outer1 = conv(&m.cv1, c1, 2 * c, 1, 1, true);
-	struct params *outer2 = conv(&m.cv2, (2 + n) * c, c2, 1, 1, true);
-	struct params *inner = &pool[used];
+	struct conv_params *outer1 = conv(&m.cv1, c1, 2 * c, 1, 1, true);
+	struct conv_params *outer2 = conv(&m.cv2, (2 + n) * c, c2, 1, 1, true);
+	struct conv_params *inner = &conv_pool[conv_pool_used];
 	for (int i = 0; i < n; i++) {
 		struct ul_c3k2_block *b = &m.m[i];
 		b->kind = kind;
@@ -98,13 +80,10 @@ static void run(enum ul_inner kind, int n, const char *name)
 	ok(fd_worst(loss, &pr, outer1->w, outer1->dw, outer1->nw) < 2e-3, "%s: cv1's dweight matches", name);
 	ok(fd_worst(loss, &pr, outer2->gamma, outer2->dg, (size_t)c2) < 2e-3, "%s: cv2's dgamma matches", name);
 	ok(fd_worst(loss, &pr, inner->w, inner->dw, inner->nw) < 2e-3, "%s: the first block's first dweight matches", name);
-	struct params *last = &pool[used - 1];
+	struct conv_params *last = &conv_pool[conv_pool_used - 1];
 	ok(fd_worst(loss, &pr, last->w, last->dw, last->nw) < 2e-3, "%s: the last block's last dweight matches", name);
 
-	for (int i = 0; i < used; i++)
-		free(pool[i].w), free(pool[i].gamma), free(pool[i].beta), free(pool[i].rm), free(pool[i].rv), free(pool[i].dw),
-			free(pool[i].dg), free(pool[i].db);
-	used = 0;
+	free_random_convs();
 	free(m.m), free(x), free(r), free(y), free(dx), free(saved), free(ws);
 }
 

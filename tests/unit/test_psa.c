@@ -2,40 +2,8 @@
  * the softmax core, the positional depthwise conv on v, proj, the FFN and
  * both residuals match finite differences. Tolerance 2e-3 relative. */
 #include "nn/psa.h"
-#include "numeric.h"
+#include "conv_params.h"
 #include "tap.h"
-
-/* Parameters for one Conv module, kept to free and to check. */
-struct params {
-	float *w, *gamma, *beta, *rm, *rv, *dw, *dg, *db;
-	size_t nw;
-};
-
-static struct params all[8];
-static int used;
-
-static struct params *conv(struct ul_conv_module *m, struct ul_conv2d shape, bool act)
-{
-	struct params *p = &all[used++];
-	size_t c = (size_t)shape.c_out;
-	m->conv = shape;
-	m->act = act;
-	p->nw = c * (size_t)(shape.c_in / shape.groups) * shape.k * shape.k;
-	p->w = randoms(p->nw, 0, 1), p->gamma = randoms(c, 1, 0.5f), p->beta = randoms(c, 0, 1);
-	p->rm = randoms(c, 0, 0.1f), p->rv = randoms(c, 1, 0.2f);
-	p->dw = calloc(p->nw, sizeof(float)), p->dg = calloc(c, sizeof(float)), p->db = calloc(c, sizeof(float));
-	m->weight = p->w, m->gamma = p->gamma, m->beta = p->beta, m->running_mean = p->rm, m->running_var = p->rv;
-	m->dweight = p->dw, m->dgamma = p->dg, m->dbeta = p->db;
-	return p;
-}
-
-static void free_all(void)
-{
-	for (int i = 0; i < used; i++)
-		free(all[i].w), free(all[i].gamma), free(all[i].beta), free(all[i].rm), free(all[i].rv), free(all[i].dw),
-			free(all[i].dg), free(all[i].db);
-	used = 0;
-}
 
 struct probe {
 	const struct ul_psablock *b;
@@ -56,11 +24,11 @@ static void run(int heads, const char *name)
 	const int n = 2, h = 3, w = 4, dim = 8, head_dim = dim / heads, key_dim = head_dim / 2;
 	int qkv_c = dim + 2 * key_dim * heads;
 	struct ul_psablock b = { .attn.core = { n, h, w, heads, key_dim, head_dim } };
-	struct params *qkv = conv(&b.attn.qkv, (struct ul_conv2d){ n, h, w, dim, qkv_c, 1, 1, 0, 1 }, false);
-	struct params *pe = conv(&b.attn.pe, (struct ul_conv2d){ n, h, w, dim, dim, 3, 1, 1, dim }, false);
-	struct params *proj = conv(&b.attn.proj, (struct ul_conv2d){ n, h, w, dim, dim, 1, 1, 0, 1 }, false);
-	struct params *ffn0 = conv(&b.ffn0, (struct ul_conv2d){ n, h, w, dim, 2 * dim, 1, 1, 0, 1 }, true);
-	struct params *ffn1 = conv(&b.ffn1, (struct ul_conv2d){ n, h, w, 2 * dim, dim, 1, 1, 0, 1 }, false);
+	struct conv_params *qkv = random_conv(&b.attn.qkv, (struct ul_conv2d){ n, h, w, dim, qkv_c, 1, 1, 0, 1 }, false);
+	struct conv_params *pe = random_conv(&b.attn.pe, (struct ul_conv2d){ n, h, w, dim, dim, 3, 1, 1, dim }, false);
+	struct conv_params *proj = random_conv(&b.attn.proj, (struct ul_conv2d){ n, h, w, dim, dim, 1, 1, 0, 1 }, false);
+	struct conv_params *ffn0 = random_conv(&b.ffn0, (struct ul_conv2d){ n, h, w, dim, 2 * dim, 1, 1, 0, 1 }, true);
+	struct conv_params *ffn1 = random_conv(&b.ffn1, (struct ul_conv2d){ n, h, w, 2 * dim, dim, 1, 1, 0, 1 }, false);
 	size_t nx = (size_t)n * h * w * dim;
 	float *x = randoms(nx, 0, 1), *r = randoms(nx, 0, 1), *y = malloc(sizeof *y * nx), *dx = malloc(sizeof *dx * nx);
 	float *saved = malloc(sizeof *saved * ul_psablock_saved(&b)), *ws = malloc(sizeof *ws * ul_psablock_workspace(&b));
@@ -82,7 +50,7 @@ static void run(int heads, const char *name)
 		finite &= isfinite(y[i]);
 	ok(finite, "%s: eval forward is finite", name);
 	free(x), free(r), free(y), free(dx), free(saved), free(ws);
-	free_all();
+	free_random_convs();
 }
 
 int main(void)

@@ -4,24 +4,8 @@
 #include "nn/concat.h"
 #include "nn/maxpool.h"
 #include "nn/sppf.h"
-#include "numeric.h"
+#include "conv_params.h"
 #include "tap.h"
-
-struct params {
-	float *w, *gamma, *beta, *rm, *rv, *dw, *dg, *db;
-	size_t nw;
-};
-
-static void conv_params(struct ul_conv_module *m, struct params *p)
-{
-	size_t c = (size_t)m->conv.c_out;
-	p->nw = c * (size_t)m->conv.c_in * m->conv.k * m->conv.k;
-	p->w = randoms(p->nw, 0, 1), p->gamma = randoms(c, 1, 0.5f), p->beta = randoms(c, 0, 1);
-	p->rm = randoms(c, 0, 0.1f), p->rv = randoms(c, 1, 0.2f);
-	p->dw = calloc(p->nw, sizeof(float)), p->dg = calloc(c, sizeof(float)), p->db = calloc(c, sizeof(float));
-	m->weight = p->w, m->gamma = p->gamma, m->beta = p->beta, m->running_mean = p->rm, m->running_var = p->rv;
-	m->dweight = p->dw, m->dgamma = p->dg, m->dbeta = p->db;
-}
 
 struct probe {
 	struct ul_sppf *s;
@@ -41,11 +25,8 @@ int main(void)
 {
 	const int n = 1, h = 6, w = 5, c1 = 8, half = 4;
 	struct ul_sppf s = { .pool_k = 5, .add = true };
-	s.cv1 = (struct ul_conv_module){ .conv = { n, h, w, c1, half, 1, 1, 0, 1 }, .act = false };
-	s.cv2 = (struct ul_conv_module){ .conv = { n, h, w, 4 * half, c1, 1, 1, 0, 1 }, .act = true };
-	struct params p1, p2;
-	conv_params(&s.cv1, &p1);
-	conv_params(&s.cv2, &p2);
+	struct conv_params *p1 = random_conv(&s.cv1, (struct ul_conv2d){ n, h, w, c1, half, 1, 1, 0, 1 }, false);
+	struct conv_params *p2 = random_conv(&s.cv2, (struct ul_conv2d){ n, h, w, 4 * half, c1, 1, 1, 0, 1 }, true);
 	size_t nx = (size_t)n * h * w * c1, nh = (size_t)n * h * w * half;
 	float *x = randoms(nx, 0, 1), *r = randoms(nx, 0, 1), *y = malloc(sizeof *y * nx), *dx = malloc(sizeof *dx * nx);
 	float *saved = malloc(sizeof *saved * ul_sppf_saved(&s)), *ws = malloc(sizeof *ws * ul_sppf_workspace(&s));
@@ -72,15 +53,12 @@ int main(void)
 	ul_sppf_backward(&s, x, saved, r, dx, ws);
 	struct probe pr = { &s, x, y, saved, ws, r, nx };
 	ok(fd_worst(loss, &pr, x, dx, nx) < 2e-3, "dx matches finite differences (through the pools' chain)");
-	ok(fd_worst(loss, &pr, p1.w, p1.dw, p1.nw) < 2e-3, "cv1's dweight matches");
-	ok(fd_worst(loss, &pr, p2.w, p2.dw, p2.nw) < 2e-3, "cv2's dweight matches");
-	ok(fd_worst(loss, &pr, p1.gamma, p1.dg, (size_t)half) < 2e-3, "cv1's dgamma matches");
-	ok(fd_worst(loss, &pr, p2.beta, p2.db, (size_t)c1) < 2e-3, "cv2's dbeta matches");
+	ok(fd_worst(loss, &pr, p1->w, p1->dw, p1->nw) < 2e-3, "cv1's dweight matches");
+	ok(fd_worst(loss, &pr, p2->w, p2->dw, p2->nw) < 2e-3, "cv2's dweight matches");
+	ok(fd_worst(loss, &pr, p1->gamma, p1->dg, (size_t)half) < 2e-3, "cv1's dgamma matches");
+	ok(fd_worst(loss, &pr, p2->beta, p2->db, (size_t)c1) < 2e-3, "cv2's dbeta matches");
 
-	struct params *ps[] = { &p1, &p2 };
-	for (int i = 0; i < 2; i++)
-		free(ps[i]->w), free(ps[i]->gamma), free(ps[i]->beta), free(ps[i]->rm), free(ps[i]->rv), free(ps[i]->dw),
-			free(ps[i]->dg), free(ps[i]->db);
+	free_random_convs();
 	for (int i = 0; i < 4; i++)
 		free(maps[i]);
 	free(x), free(r), free(y), free(dx), free(saved), free(ws), free(cat), free(want), free(s1), free(s2);
