@@ -55,13 +55,10 @@ static inline double dot(const float *y, const float *r, size_t n)
 }
 
 /* The worst difference, relative to max(1, |numeric|), between analytic
- * dL/dv and central differences of loss(ctx) over v's n values; v is
- * nudged in place and restored. The step, 3e-3, balances the truncation
- * error (~step^2, which 1e-2 let reach 3e-3 through C3k2's attention) and
- * float rounding in the loss (~1/step). */
-static inline double fd_worst(double (*loss)(void *ctx), void *ctx, float *v, const float *analytic, size_t n)
+ * dL/dv and central differences of loss(ctx) with step eps over v's n
+ * values; v is nudged in place and restored. */
+static inline double fd_worst_at(double (*loss)(void *ctx), void *ctx, float *v, const float *analytic, size_t n, float eps)
 {
-	const float eps = 3e-3f;
 	double worst = 0;
 	for (size_t i = 0; i < n; i++) {
 		float keep = v[i];
@@ -74,6 +71,14 @@ static inline double fd_worst(double (*loss)(void *ctx), void *ctx, float *v, co
 		worst = worse(worst, fabs(numeric - analytic[i]) / fmax(1.0, fabs(numeric)));
 	}
 	return worst;
+}
+
+/* fd_worst_at with the usual step, 3e-3: it balances the truncation error
+ * (~step^2, which 1e-2 let reach 3e-3 through C3k2's attention) and float
+ * rounding in the loss (~1/step). */
+static inline double fd_worst(double (*loss)(void *ctx), void *ctx, float *v, const float *analytic, size_t n)
+{
+	return fd_worst_at(loss, ctx, v, analytic, n, 3e-3f);
 }
 
 #endif

@@ -17,6 +17,7 @@
 
 #include "core/error.h"
 #include "core/fs.h"
+#include "core/random.h"
 #include "core/signals.h"
 #include "core/suggest.h"
 #include "data/labels.h"
@@ -42,27 +43,18 @@ void ul_shapes_defaults(struct ul_shapes *s)
 
 /* --- randomness ------------------------------------------------------------ */
 
-/* splitmix64: tiny, fast, statistically sound, and the same everywhere,
- * which rand() is not. */
+/* A stream of core/random.h's generator. */
 struct rng { uint64_t s; };
-
-/* Its output function, a bijection that scrambles every bit. */
-static uint64_t mix(uint64_t z)
-{
-	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9u;
-	z = (z ^ (z >> 27)) * 0x94D049BB133111EBu;
-	return z ^ (z >> 31);
-}
 
 static uint64_t next(struct rng *r)
 {
-	return mix(r->s += 0x9E3779B97F4A7C15u);
+	return ul_random_next(&r->s);
 }
 
 /* Uniform in [lo, hi). */
 static double uniform(struct rng *r, double lo, double hi)
 {
-	return lo + (hi - lo) * (double)(next(r) >> 11) * 0x1p-53;
+	return lo + (hi - lo) * ul_random_unit(&r->s);
 }
 
 /* Uniform in 0 .. n-1; the modulo bias is far below anything visible. */
@@ -76,7 +68,7 @@ static int below(struct rng *r, int n)
  * mixed, distinct keys start far apart. */
 static struct rng image_rng(unsigned seed, int split, int index)
 {
-	return (struct rng){ mix((uint64_t)seed << 32 | (uint64_t)split << 31 | (uint64_t)index) };
+	return (struct rng){ ul_mix64((uint64_t)seed << 32 | (uint64_t)split << 31 | (uint64_t)index) };
 }
 
 /* --- shapes ---------------------------------------------------------------- */

@@ -1,5 +1,6 @@
 #include "nn/classify.h"
 
+#include "core/random.h"
 #include "nn/linear.h"
 
 static struct ul_global_avgpool pool_of(const struct ul_classify *c)
@@ -43,12 +44,9 @@ void ul_classify_forward(const struct ul_classify *c, const float *x, float *log
 	for (size_t i = 0; i < pooled(c); i++) {
 		float keep = 1;
 		if (train && c->dropout > 0) {
-			/* splitmix64 of (seed, i): the same step drops the same features */
-			uint64_t z = seed + (i + 1) * 0x9e3779b97f4a7c15ull;
-			z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-			z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-			z ^= z >> 31;
-			keep = (z >> 40) * (1.0 / 16777216.0) < c->dropout ? 0 : 1 / (1 - c->dropout);
+			/* a hash of (seed, i): the same step drops the same features */
+			uint64_t state = seed ^ ul_mix64(i + 1);
+			keep = ul_random_unit(&state) < c->dropout ? 0 : 1 / (1 - c->dropout);
 		}
 		scale[i] = keep;
 		features[i] *= keep;

@@ -5,20 +5,12 @@
 #include <stdio.h>
 #include <string.h>
 
-/* splitmix64: a small generator whose streams do not depend on the order
- * tensors are visited in beyond the order itself. */
-static uint64_t next(uint64_t *state)
-{
-	uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
+#include "core/random.h"
 
 static void uniform_fill(float *p, size_t n, double bound, uint64_t *state)
 {
 	for (size_t i = 0; i < n; i++)
-		p[i] = (float)(((next(state) >> 11) * (1.0 / 9007199254740992.0) * 2 - 1) * bound);
+		p[i] = (float)((ul_random_unit(state) * 2 - 1) * bound);
 }
 
 static bool ends_with(const char *s, const char *tail)

@@ -38,7 +38,10 @@ static void run(int hidden, float dropout, const char *name)
 	ul_classify_forward(&c, x, logits, saved, ws, true, 42);
 	ul_classify_backward(&c, x, saved, r, dx, ws);
 	struct probe pr = { &c, x, logits, saved, ws, r, ny };
-	ok(fd_worst(loss, &pr, x, dx, nx) < 2e-3, "%s: dx matches finite differences", name);
+	/* With dropout's x2 scale over many features the loss carries more
+	 * float rounding, which dominates (measured: 0.00045 at step 1e-2, 0.002
+	 * at 3e-3, 0.0056 at 1e-3), so the larger step. */
+	ok(fd_worst_at(loss, &pr, x, dx, nx, 1e-2f) < 2e-3, "%s: dx matches finite differences", name);
 	ok(fd_worst(loss, &pr, cw, dcw, nw) < 2e-3, "%s: the conv's dweight matches", name);
 	ok(fd_worst(loss, &pr, lw, dlw, nl) < 2e-3, "%s: the linear weight matches", name);
 	ok(fd_worst(loss, &pr, lb, dlb, (size_t)nc) < 2e-3, "%s: the linear bias matches", name);
