@@ -295,15 +295,13 @@ static enum ul_task guess_task(const struct paths *images, int nc)
 	return UL_TASK_DETECT;
 }
 
-static int class_index(jv names, const char *name)
+/* The last folder of an image's path: its class in a classification tree. */
+static const char *class_folder(const char *image, char *buf, size_t cap)
 {
-	int found = -1;
-	jv_array_foreach(names, i, n) {
-		if (found < 0 && !strcmp(jv_string_value(n), name))
-			found = i;
-		jv_free(n);
-	}
-	return found;
+	snprintf(buf, cap, "%s", image);
+	*strrchr(buf, '/') = '\0';
+	const char *slash = strrchr(buf, '/');
+	return slash ? slash + 1 : buf;
 }
 
 /* Looks at one image and its label file: what a cache remembers. */
@@ -342,9 +340,10 @@ static void examine(const char *image, const struct ul_label_rules *rules, struc
 		res->kind = UL_IMAGE_LABELED;
 }
 
-/* Adds one image's result to its split's counts and the problems. */
+/* Adds one image's result to its split's counts and the problems.
+ * classes: for classify, the class names as an object's keys (hashed). */
 static void tally(const char *image, const char *split, const struct ul_image_result *res,
-		  const struct ul_label_rules *rules, jv names, struct split_count *count, struct scan *sc)
+		  const struct ul_label_rules *rules, jv classes, struct split_count *count, struct scan *sc)
 {
 	count->images++;
 	if (res->kind == UL_IMAGE_CORRUPT) {
@@ -356,10 +355,8 @@ static void tally(const char *image, const char *split, const struct ul_image_re
 		problem(sc, false, split, image, 0, "JPEG without its end marker; it decodes with a grey tail");
 	if (rules->task == UL_TASK_CLASSIFY) {
 		char folder[PATH_MAX];
-		snprintf(folder, sizeof folder, "%s", image);
-		*strrchr(folder, '/') = '\0';
-		const char *cls = strrchr(folder, '/') ? strrchr(folder, '/') + 1 : folder;
-		if (class_index(names, cls) < 0) {
+		const char *cls = class_folder(image, folder, sizeof folder);
+		if (!jv_object_has(jv_copy(classes), jv_string(cls))) {
 			count->corrupt++;
 			problem(sc, true, split, image, 0, "folder '%s' is not one of the dataset's class names", cls);
 			return;
@@ -431,7 +428,7 @@ static uint64_t cache_name(const char *split, jv paths, const struct ul_label_ru
 /* Examines every image of a split, or takes the results from the cache.
  * Returns false when stopped by a signal. */
 static bool scan_split(const char *split, jv paths, const struct paths *images, const struct ul_label_rules *rules,
-		       jv names, struct split_count *count, struct scan *sc)
+		       jv classes, struct split_count *count, struct scan *sc)
 {
 	struct ul_image_result *results = calloc(images->n ? images->n : 1, sizeof *results);
 	if (!results) {
@@ -450,7 +447,7 @@ static bool scan_split(const char *split, jv paths, const struct paths *images, 
 			ul_label_cache_save(name, print, images->n, results);
 	}
 	for (size_t i = 0; i < images->n && !stopped; i++)
-		tally(images->items[i], split, &results[i], rules, names, count, sc);
+		tally(images->items[i], split, &results[i], rules, classes, count, sc);
 	free(results);
 	return !stopped;
 }
@@ -498,17 +495,15 @@ jv ul_dataset_scan(jv spec, const struct ul_scan_options *options)
 		jv_free(train);
 	}
 	if (task == UL_TASK_CLASSIFY) {
-		/* The classes are the train split's folders, sorted, as in
-		 * Ultralytics, whatever a YAML says. */
-		jv folders = jv_array();
+		/* The classes are the train split's folders, sorted by name (not
+		 * in path order: "a-b/" sorts before "a/"), as in Ultralytics,
+		 * whatever a YAML says. */
+		jv seen = jv_object();
 		for (size_t i = 0; i < images[0].n; i++) {
 			char folder[PATH_MAX];
-			snprintf(folder, sizeof folder, "%s", images[0].items[i]);
-			*strrchr(folder, '/') = '\0';
-			const char *cls = strrchr(folder, '/') + 1;
-			if (class_index(folders, cls) < 0)
-				folders = jv_array_append(folders, jv_string(cls));
+			seen = jv_object_set(seen, jv_string(class_folder(images[0].items[i], folder, sizeof folder)), jv_true());
 		}
+		jv folders = jv_keys(seen);  /* sorted */
 		if (jv_get_kind(names) == JV_KIND_ARRAY && !jv_equal(jv_copy(names), jv_copy(folders)))
 			problem(&sc, false, NULL, NULL, 0, "the YAML's names differ from the train class folders; the folders are used");
 		jv_free(names);
@@ -532,12 +527,17 @@ jv ul_dataset_scan(jv spec, const struct ul_scan_options *options)
 
 	jv counts = jv_object();
 	struct split_count totals[3] = { { 0 } };
+	jv classes = jv_object();  /* the names as keys, for classify's lookups */
+	if (task == UL_TASK_CLASSIFY) {  /* its names are folder names */
+		jv_array_foreach(names, i, name)
+			classes = jv_object_set(classes, name, jv_number(i));
+	}
 	bool stopped = false;
 	for (int s = 0; s < 3 && !stopped; s++) {
 		if (!jv_object_has(jv_copy(splits), jv_string(split_names[s])))
 			continue;
 		jv paths = jv_object_get(jv_copy(splits), jv_string(split_names[s]));
-		stopped = !scan_split(split_names[s], paths, &images[s], &rules, names, &totals[s], &sc);
+		stopped = !scan_split(split_names[s], paths, &images[s], &rules, classes, &totals[s], &sc);
 		jv_free(paths);
 		if (images[s].n == 0)
 			problem(&sc, s == 0, split_names[s], NULL, 0, "the %s split has no images", split_names[s]);
@@ -574,6 +574,7 @@ jv ul_dataset_scan(jv spec, const struct ul_scan_options *options)
 	body = jv_object_set(body, jv_string("problems"), sc.problems);
 	body = jv_object_set(body, jv_string("problems_total"), jv_number(sc.problem_count));
 	jv_free(names);
+	jv_free(classes);
 	jv_free(splits);
 	jv_free(described);
 	jv_free(spec);

@@ -139,6 +139,14 @@ fetch data="$tmp/cc"
 is "$(field '.splits.train.bad_labels')" 1 "a damaged cache is ignored"
 is "$(head -c 4 "$(ls "$UL_HOME"/cache/labels/* | head -n 1)")" "ULLC" "and rewritten"
 
+# classes are the folder names sorted, not the path order ("a-b/" comes before "a/" as a path)
+for split in train val; do for cls in a a-b b; do
+	mkdir -p "$tmp/sorted/$split/$cls"
+	cp "$DATA/mnist160/train/0/$(ls "$DATA/mnist160/train/0" | head -n 1)" "$tmp/sorted/$split/$cls/x.png"
+done; done
+fetch data="$tmp/sorted"
+is "$(field '[.names["0"], .names["1"], .names["2"], .status]')" '["a","a-b","b","ready"]' "class folders sorted by name"
+
 # the built-in generated dataset, for every task, made once
 for task in detect segment pose obb classify; do
 	fetch data=shapes task=$task count=8 imgsz=64
