@@ -350,8 +350,3 @@ const char *ul_arg_str(const struct ul_args *a, const char *name)
 	jv_free(v);
 	return s;
 }
-
-bool ul_arg_given(const struct ul_args *a, const char *name)
-{
-	return jv_object_has(jv_copy(a->given), jv_string(name));
-}

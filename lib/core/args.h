@@ -53,6 +53,5 @@ double ul_arg_float(const struct ul_args *a, const char *name);
 bool ul_arg_bool(const struct ul_args *a, const char *name);
 const char *ul_arg_str(const struct ul_args *a, const char *name); /* NULL if null */
 jv ul_arg_get(const struct ul_args *a, const char *name);          /* a new reference */
-bool ul_arg_given(const struct ul_args *a, const char *name);
 
 #endif

@@ -71,13 +71,3 @@ int ul_fail(int exit_code, jv err)
 	ul_write_record(err);
 	return exit_code;
 }
-
-int ul_failf(int exit_code, const char *code, const char *fmt, ...)
-{
-	char message[4096];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(message, sizeof message, fmt, ap);
-	va_end(ap);
-	return ul_fail(exit_code, ul_error_record(code, message, NULL));
-}

@@ -35,8 +35,4 @@ jv ul_error_record(const char *code, const char *message, const char *hint);
  * then returns exit_code, so a tool can `return ul_fail(...)`. Consumes err. */
 int ul_fail(int exit_code, jv err);
 
-/* ul_fail with a formatted message and no hint. */
-int ul_failf(int exit_code, const char *code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
 #endif

@@ -28,8 +28,8 @@ done <"$tmp/types"
 
 # Every error code the shipped code writes is documented under the error record.
 sed -n '/^\.SS error/,/^\.SH/p' "$records" >"$tmp/error-section"
-# (the first string given to ul_error_record, ul_failf or a file's own fail() helper)
-grep -rhoE '\b(ul_error_record|ul_failf|fail|add_error|problem)\([^"()]*"[a-z_]+"' "$UL_ROOT/lib" "$UL_ROOT/bin" 2>/dev/null |
+# (the first string given to ul_error_record or a file's own fail() helpers)
+grep -rhoE '\b(ul_error_record|fail|add_error|problem)\([^"()]*"[a-z_]+"' "$UL_ROOT/lib" "$UL_ROOT/bin" 2>/dev/null |
 	sed -E 's/.*"([a-z_]+)"$/\1/' | sort -u >"$tmp/codes"
 like "$(cat "$tmp/codes")" "^bad_record$" "the scan finds the codes the code writes"
 while read -r code; do

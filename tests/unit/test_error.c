@@ -29,12 +29,12 @@ int main(void)
 	jv rec = ul_error_record("param_range", "lr0 must be in [0, 1]", "try lr0=0.01");
 	rec = jv_object_set(rec, jv_string("param"), jv_string("lr0"));
 	int rc = ul_fail(UL_EXIT_FAILED, rec);
-	rc += 10 * ul_failf(UL_EXIT_USAGE, "usage", "bad %s=%d", "epochs", -1);
+	rc += 10 * ul_fail(UL_EXIT_USAGE, ul_error_record("usage", "bad epochs=-1", NULL));
 	ul_warn("careful: %d", 42);
 	ul_errorf("plain %s", "error");
 	char *err_text = capture_end(2);
 	char *out_text = capture_end(1);
-	is_int(rc, 21, "ul_fail and ul_failf return the exit code");
+	is_int(rc, 21, "ul_fail returns the exit code");
 	is_str(out_text,
 	       "{\"type\":\"error\",\"v\":1,\"tool\":\"ul-validate\",\"code\":\"param_range\",\"message\":\"lr0 must be in [0, 1]\","
 	       "\"hint\":\"try lr0=0.01\",\"param\":\"lr0\"}\n"
