@@ -9,8 +9,8 @@ static size_t half(const struct ul_c2psa *c)
 
 static struct ul_concat halves(const struct ul_c2psa *c, int *channels)
 {
-	channels[0] = channels[1] = c->cv1.conv.c_out / 2;
-	return (struct ul_concat){ half(c) / (size_t)channels[0], 2, channels };
+	int h = c->cv1.conv.c_out / 2;
+	return ul_concat_equal(half(c) / (size_t)h, 2, h, channels);
 }
 
 /* saved: cv1's output, a, b0 = b, b1 .. bn, the concat of a and bn, then

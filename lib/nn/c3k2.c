@@ -75,18 +75,11 @@ static struct c3k_layout c3k_lay_out(const struct ul_c3k *c, float *saved)
 	return l;
 }
 
-static struct ul_concat halves(const struct ul_conv_module *m, int *channels, int parts)
-{
-	for (int i = 0; i < parts; i++)
-		channels[i] = m->conv.c_out;
-	return (struct ul_concat){ ul_conv_module_out(m) / (size_t)m->conv.c_out, parts, channels };
-}
-
 void ul_c3k_forward(const struct ul_c3k *c, const float *x, float *y, float *saved, float *workspace, bool train)
 {
 	struct c3k_layout l = c3k_lay_out(c, saved);
 	int channels[2];
-	struct ul_concat cat = halves(&c->cv1, channels, 2);
+	struct ul_concat cat = ul_concat_equal(c3k_part(c) / (size_t)c->cv1.conv.c_out, 2, c->cv1.conv.c_out, channels);
 	ul_conv_module_forward(&c->cv1, x, l.t[0], l.s1, workspace, train);
 	for (int i = 0; i < c->n; i++)
 		ul_bottleneck_forward(&c->m[i], l.t[i], l.t[i + 1], l.block[i], workspace, train);
@@ -99,7 +92,7 @@ void ul_c3k_backward(const struct ul_c3k *c, const float *x, const float *saved,
 {
 	struct c3k_layout l = c3k_lay_out(c, (float *)saved);
 	int channels[2];
-	struct ul_concat cat = halves(&c->cv1, channels, 2);
+	struct ul_concat cat = ul_concat_equal(c3k_part(c) / (size_t)c->cv1.conv.c_out, 2, c->cv1.conv.c_out, channels);
 	size_t p = c3k_part(c);
 	float *dcat = workspace + c3k_inner(c), *dt = dcat + 2 * p, *du = dt + (size_t)(c->n + 1) * p, *dx2 = du + p;
 	ul_conv_module_backward(&c->cv3, l.cat, l.s3, dy, dcat, workspace);
@@ -220,12 +213,11 @@ static struct c3k2_layout c3k2_lay_out(const struct ul_c3k2 *c, float *saved)
 	return l;
 }
 
-/* The concat of (2 + n) parts of c channels; and cv1's two halves. */
+/* C3k2's parts: cv1's two halves, then one per block, c channels each. */
 static struct ul_concat parts_of(const struct ul_c3k2 *c, int *channels, int parts)
 {
-	for (int i = 0; i < parts; i++)
-		channels[i] = c->cv1.conv.c_out / 2;
-	return (struct ul_concat){ c3k2_part(c) / (size_t)channels[0], parts, channels };
+	int half = c->cv1.conv.c_out / 2;
+	return ul_concat_equal(c3k2_part(c) / (size_t)half, parts, half, channels);
 }
 
 void ul_c3k2_forward(const struct ul_c3k2 *c, const float *x, float *y, float *saved, float *workspace, bool train)

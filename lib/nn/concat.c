@@ -40,3 +40,10 @@ void ul_split_backward(const struct ul_concat *cat, const float *const *dy, floa
 {
 	ul_concat_forward(cat, dy, dx);
 }
+
+struct ul_concat ul_concat_equal(size_t pixels, int parts, int c, int *channels)
+{
+	for (int i = 0; i < parts; i++)
+		channels[i] = c;
+	return (struct ul_concat){ pixels, parts, channels };
+}

@@ -22,6 +22,11 @@ struct ul_concat {
 /* Channels of the whole. */
 int ul_concat_channels(const struct ul_concat *cat);
 
+/* A concat of parts equal parts of c channels each over pixels: what
+ * C3k, C3k2, C2PSA and SPPF split and join. channels needs parts slots and
+ * must live as long as the result. */
+struct ul_concat ul_concat_equal(size_t pixels, int parts, int c, int *channels);
+
 /* Copies c channels per pixel from src to dst, whose pixels lie src_stride
  * and dst_stride floats apart. */
 void ul_channels_copy(size_t pixels, int c, const float *src, int src_stride, float *dst, int dst_stride);

@@ -21,9 +21,8 @@ static struct ul_maxpool pool_of(const struct ul_sppf *s)
 /* The concat of cv1's output and the three pools. */
 static struct ul_concat cat_of(const struct ul_sppf *s, int *channels)
 {
-	for (int i = 0; i <= UL_SPPF_POOLS; i++)
-		channels[i] = s->cv1.conv.c_out;
-	return (struct ul_concat){ part(s) / (size_t)s->cv1.conv.c_out, UL_SPPF_POOLS + 1, channels };
+	int c = s->cv1.conv.c_out;
+	return ul_concat_equal(part(s) / (size_t)c, UL_SPPF_POOLS + 1, c, channels);
 }
 
 /* saved: the 4 maps, their concat, the pools' argmax (as 32-bit ints in
