@@ -6,6 +6,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 static unsigned long long numeric_state = 88172645463325252ull;
 
@@ -79,6 +80,37 @@ static inline double fd_worst_at(double (*loss)(void *ctx), void *ctx, float *v,
 static inline double fd_worst(double (*loss)(void *ctx), void *ctx, float *v, const float *analytic, size_t n)
 {
 	return fd_worst_at(loss, ctx, v, analytic, n, 3e-3f);
+}
+
+/* For a parameter deep in a network, where a single value's differences
+ * drown in float rounding: loss(v + h d) - loss(v - h d) over a fixed
+ * random +-1 direction d, against what the analytic gradient predicts for
+ * the steps float really took, at h = eps and eps / 2 with Richardson's
+ * extrapolation cancelling the h^2 truncation term. Returns |ratio - 1|. */
+static inline double fd_directional(double (*loss)(void *ctx), void *ctx, float *v, const float *analytic, size_t n,
+				    float eps)
+{
+	float *keep = malloc(sizeof *keep * n);
+	memcpy(keep, v, sizeof *keep * n);
+	double ratio[2];
+	for (int s = 0; s < 2; s++) {
+		float h = s ? eps / 2 : eps;
+		double predicted = 0;
+		for (size_t i = 0; i < n; i++) {
+			v[i] = keep[i] + ((i * 2654435761u >> 7) & 1 ? h : -h);
+			predicted += analytic[i] * ((double)v[i] - keep[i]);
+		}
+		double up = loss(ctx);
+		for (size_t i = 0; i < n; i++) {
+			v[i] = keep[i] - ((i * 2654435761u >> 7) & 1 ? h : -h);
+			predicted -= analytic[i] * ((double)v[i] - keep[i]);
+		}
+		double down = loss(ctx);
+		ratio[s] = (up - down) / predicted;
+	}
+	memcpy(v, keep, sizeof *keep * n);
+	free(keep);
+	return fabs((4 * ratio[1] - ratio[0]) / 3 - 1);
 }
 
 #endif

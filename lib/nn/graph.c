@@ -521,22 +521,28 @@ int ul_graph_build(struct ul_graph *g, jv yaml, char scale, int nc, int imgsz, j
 		b.hw = side(imgsz, L->stride) * (double)side(imgsz, L->stride);
 		if (!strcmp(m, "Conv")) {
 			L->c2 = c2;
-			int k = (int)number_at(args, 1, 1), s = (int)number_at(args, 2, 1);
-			L->stride *= s;
+			L->k = (int)number_at(args, 1, 1), L->s = (int)number_at(args, 2, 1);
+			L->stride *= L->s;
 			b.hw = side(imgsz, L->stride) * (double)side(imgsz, L->stride);
-			conv(&b, L->c1, c2, k, 1);
+			conv(&b, L->c1, c2, L->k, 1);
 		} else if (!strcmp(m, "C3k2")) {
 			L->c2 = c2;
-			c3k2(&b, L->c1, c2, L->repeats, big || bool_at(args, 1, false), number_at(args, 2, 0.5), bool_at(args, 3, false));
+			L->c3k = big || bool_at(args, 1, false), L->e = number_at(args, 2, 0.5), L->attn = bool_at(args, 3, false);
+			c3k2(&b, L->c1, c2, L->repeats, L->c3k, L->e, L->attn);
 		} else if (!strcmp(m, "SPPF")) {
 			L->c2 = c2;
+			L->k = (int)number_at(args, 1, 5), L->shortcut = bool_at(args, 3, false);
 			sppf(&b, L->c1, c2, (int)number_at(args, 2, 3));
 		} else if (!strcmp(m, "C2PSA")) {
 			L->c2 = L->c1;  /* C2PSA returns c1 channels whatever its c2 */
-			c2psa(&b, L->c1, L->repeats);
+			if (L->c1 < 128)  /* its attention has c1 / 128 heads */
+				rc = fail(err, "layer %d: C2PSA needs at least 128 input channels, not %d", i, L->c1);
+			else
+				c2psa(&b, L->c1, L->repeats);
 		} else if (!strcmp(m, "nn.Upsample")) {
 			L->c2 = L->c1;
-			L->stride /= (int)number_at(args, 1, 2);
+			L->factor = (int)number_at(args, 1, 2);
+			L->stride /= L->factor;
 		} else if (!strcmp(m, "Concat")) {
 			for (int k = 0; k < L->nfrom; k++)
 				L->c2 += L->from[k] < 0 ? 3 : g->layers[L->from[k]].c2;
@@ -555,8 +561,9 @@ int ul_graph_build(struct ul_graph *g, jv yaml, char scale, int nc, int imgsz, j
 					detect(&b, ch, g->nc);
 				} else if (!strcmp(m, "Segment26")) {
 					/* nm mask coefficients; npr prototype channels, scaled like a width */
-					int npr = make_divisible(fmin(number_at(args, 2, 256), max_ch) * width, 8);
-					segment26(&b, ch, g->nc, (int)number_at(args, 1, 32), npr);
+					L->npr = make_divisible(fmin(number_at(args, 2, 256), max_ch) * width, 8);
+					L->nm = (int)number_at(args, 1, 32);
+					segment26(&b, ch, g->nc, L->nm, L->npr);
 					task = "segment";
 				} else if (!strcmp(m, "Pose26")) {
 					if (g->kpt_shape[0] < 1 || (g->kpt_shape[1] != 2 && g->kpt_shape[1] != 3))
@@ -565,7 +572,8 @@ int ul_graph_build(struct ul_graph *g, jv yaml, char scale, int nc, int imgsz, j
 						pose26(&b, ch, g->nc, g->kpt_shape[0], g->kpt_shape[1]);
 					task = "pose";
 				} else {
-					obb26(&b, ch, g->nc, (int)number_at(args, 1, 1));
+					L->ne = (int)number_at(args, 1, 1);
+					obb26(&b, ch, g->nc, L->ne);
 					task = "obb";
 				}
 				snprintf(g->task, sizeof g->task, "%s", task);

@@ -4,6 +4,8 @@
 #ifndef UL_NN_GRAPH_H
 #define UL_NN_GRAPH_H
 
+#include <stdbool.h>
+
 #include <jv.h>
 
 #include "nn/tensor_table.h"
@@ -17,6 +19,13 @@ struct ul_layer {
 	int repeats;              /* after depth scaling */
 	int c1, c2;               /* channels in (first input) and out */
 	int stride;               /* of its output, against the input image */
+	/* the arguments the engine runs it with, resolved from the YAML */
+	int k, s;                 /* Conv: kernel and stride; SPPF: pool kernel in k */
+	double e;                 /* C3k2: hidden width ratio */
+	bool c3k, attn;           /* C3k2: inner block is a C3k, or Bottleneck + PSABlock */
+	bool shortcut;            /* SPPF: the residual */
+	int factor;               /* nn.Upsample */
+	int nm, npr, ne;          /* Segment26 masks and prototype channels; OBB26 angles */
 	size_t first, last;       /* its tensors in the table: [first, last) */
 };
 

@@ -50,3 +50,11 @@ void ul_tensor_add(struct ul_tensor_table *t, bool buffer, const char *name, int
 	s->offset = *total;
 	*total += ul_tensor_numel(s);
 }
+
+const struct ul_tensor_spec *ul_tensor_find(const struct ul_tensor_table *t, const char *name)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (!strcmp(t->specs[i].name, name))
+			return &t->specs[i];
+	return NULL;
+}

@@ -31,6 +31,9 @@ void ul_tensor_table_free(struct ul_tensor_table *t);
 /* Adds a tensor; ndim values of shape follow. */
 void ul_tensor_add(struct ul_tensor_table *t, bool buffer, const char *name, int ndim, ...);
 
+/* The tensor of that state-dict name, or NULL. */
+const struct ul_tensor_spec *ul_tensor_find(const struct ul_tensor_table *t, const char *name);
+
 /* Elements of one tensor. */
 size_t ul_tensor_numel(const struct ul_tensor_spec *s);
 

@@ -36,14 +36,6 @@ static double gflops(const char *file, char scale, int nc)
 	return gf;
 }
 
-static const struct ul_tensor_spec *find(const struct ul_graph *g, const char *name)
-{
-	for (size_t i = 0; i < g->tensors.n; i++)
-		if (!strcmp(g->tensors.specs[i].name, name))
-			return &g->tensors.specs[i];
-	return NULL;
-}
-
 static char *build_error(const char *text)
 {
 	jv yaml = ul_yaml_load_string(text, strlen(text), "t.yaml");
@@ -95,20 +87,20 @@ int main(void)
 	ok(ul_graph_build(&g, yaml, 'n', 0, 640, &err) == 0, "yolo26n builds");
 	ok(g.strides[0] == 8 && g.strides[1] == 16 && g.strides[2] == 32, "strides 8 16 32 from the graph");
 	is_str(g.task, "detect", "its task");
-	const struct ul_tensor_spec *s = find(&g, "model.0.conv.weight");
+	const struct ul_tensor_spec *s = ul_tensor_find(&g.tensors, "model.0.conv.weight");
 	ok(s && s->ndim == 4 && s->shape[0] == 16 && s->shape[1] == 3 && s->shape[2] == 3 && s->shape[3] == 3,
 	   "model.0.conv.weight is 16x3x3x3");
-	s = find(&g, "model.23.one2one_cv3.2.2.bias");
+	s = ul_tensor_find(&g.tensors, "model.23.one2one_cv3.2.2.bias");
 	ok(s && s->ndim == 1 && s->shape[0] == 80 && !s->buffer, "model.23.one2one_cv3.2.2.bias (level 2, last conv) has 80 classes");
-	s = find(&g, "model.10.m.0.attn.qkv.conv.weight");
+	s = ul_tensor_find(&g.tensors, "model.10.m.0.attn.qkv.conv.weight");
 	ok(s && s->shape[0] == 256 && s->shape[1] == 128, "C2PSA attention qkv: 128 -> 256");
-	s = find(&g, "model.22.m.0.1.attn.pe.conv.weight");
+	s = ul_tensor_find(&g.tensors, "model.22.m.0.1.attn.pe.conv.weight");
 	ok(s && s->shape[1] == 1 && s->shape[2] == 3, "the attention C3k2's positional conv is depthwise 3x3");
-	s = find(&g, "model.23.dfl.conv.weight");
+	s = ul_tensor_find(&g.tensors, "model.23.dfl.conv.weight");
 	ok(s == NULL, "reg_max 1: no DFL weights");
-	s = find(&g, "model.9.bn.running_var");
+	s = ul_tensor_find(&g.tensors, "model.9.bn.running_var");
 	ok(s == NULL, "SPPF has no bn of its own");
-	s = find(&g, "model.9.cv1.bn.num_batches_tracked");
+	s = ul_tensor_find(&g.tensors, "model.9.cv1.bn.num_batches_tracked");
 	ok(s && s->buffer && s->ndim == 0, "BN counters are buffers, not parameters");
 	ok(g.layers[2].repeats == 1 && g.layers[22].repeats == 1, "depth 0.5 makes 2 repeats 1");
 	is_int(g.layers[12].c2, 384, "concat of layer 12 has 384 channels (n)");
@@ -127,20 +119,20 @@ int main(void)
 	/* the heads' own tensors, named as in Ultralytics' state dict */
 	jv seg = ul_yaml_load_file("share/ul/models/yolo26-seg.yaml");
 	ok(ul_graph_build(&g, seg, 'n', 0, 640, &err) == 0 && !strcmp(g.task, "segment"), "yolo26n-seg builds, task segment");
-	s = find(&g, "model.23.proto.upsample.weight");
+	s = ul_tensor_find(&g.tensors, "model.23.proto.upsample.weight");
 	ok(s && s->shape[0] == 64 && s->shape[1] == 64 && s->shape[2] == 2, "Proto26's transposed conv is 64x64x2x2 (in, out, k, k)");
-	s = find(&g, "model.23.proto.feat_refine.1.conv.weight");
+	s = ul_tensor_find(&g.tensors, "model.23.proto.feat_refine.1.conv.weight");
 	ok(s && s->shape[0] == 64 && s->shape[1] == 256, "P5 refined from 256 to P3's 64 channels");
-	s = find(&g, "model.23.one2one_cv4.2.2.bias");
+	s = ul_tensor_find(&g.tensors, "model.23.one2one_cv4.2.2.bias");
 	ok(s && s->shape[0] == 32, "32 mask coefficients in the one-to-one branch");
 	ul_graph_free(&g);
 	jv_free(seg);
 	jv pose = ul_yaml_load_file("share/ul/models/yolo26-pose.yaml");
 	ok(ul_graph_build(&g, pose, 'n', 1, 640, &err) == 0 && !strcmp(g.task, "pose"), "yolo26n-pose builds with nc 1");
 	is_int(ul_graph_parameters(&g), 3679464, "yolo26n-pose at nc 1");
-	s = find(&g, "model.23.flow_model.mask");
+	s = ul_tensor_find(&g.tensors, "model.23.flow_model.mask");
 	ok(s && s->buffer && s->shape[0] == 6 && s->shape[1] == 2, "RealNVP masks are a buffer");
-	s = find(&g, "model.23.one2one_cv4_kpts.0.weight");
+	s = ul_tensor_find(&g.tensors, "model.23.one2one_cv4_kpts.0.weight");
 	ok(s && s->shape[0] == 51 && s->shape[1] == 85, "17x3 keypoints from 85 channels");
 	ul_graph_free(&g);
 	jv_free(pose);

@@ -32,13 +32,15 @@ static void drop(struct model *m)
 	ul_graph_free(&m->g);
 }
 
+/* The tensor of that name; a missing one is the test's own bug. */
 static const struct ul_tensor_spec *find(const struct model *m, const char *name)
 {
-	for (size_t i = 0; i < m->g.tensors.n; i++)
-		if (!strcmp(m->g.tensors.specs[i].name, name))
-			return &m->g.tensors.specs[i];
-	fprintf(stderr, "no tensor %s\n", name);
-	abort();
+	const struct ul_tensor_spec *s = ul_tensor_find(&m->g.tensors, name);
+	if (!s) {
+		fprintf(stderr, "no tensor %s\n", name);
+		abort();
+	}
+	return s;
 }
 
 static float *at(const struct model *m, const char *name)

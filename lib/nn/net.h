@@ -1,0 +1,73 @@
+/* The engine's executor: a graph's layers bound to a model's weights for
+ * one input shape, run forward and backward layer by layer, each layer's
+ * `from` routing as Ultralytics' BaseModel does it.
+ *
+ * Memory is planned once, at creation: every activation, every module's
+ * saved state and every gradient of an activation gets an offset in one
+ * arena, and blocks whose lifetimes do not overlap share space (the
+ * gradient of a layer's output lives only between its consumers' backward
+ * and its own). A step allocates nothing.
+ *
+ * The net's outputs are the head's raw maps, NHWC: for Detect, per level
+ * l (stride 8, 16, 32), "one2many.box.l" (4: left, top, right, bottom
+ * distances in grid units), "one2many.cls.l" (nc logits), then the same
+ * four-by-three for "one2one", whose branches see detached features; for
+ * Classify, "logits" (n, 1, 1, nc); for a headless graph (a backbone, or a
+ * test's few layers) the last layer's map, "output". The loss writes each output's grad,
+ * then calls backward. */
+#ifndef UL_NN_NET_H
+#define UL_NN_NET_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <jv.h>
+
+#include "nn/weights.h"
+
+#define UL_NET_OUTPUTS 24
+
+struct ul_net_output {
+	char name[24];
+	int n, h, w, c;
+	int stride;           /* of the map against the image; 0 for logits */
+	float *data, *grad;   /* grad: set by the loss before backward */
+};
+
+struct ul_net_layer;
+
+struct ul_net {
+	const struct ul_graph *graph;
+	const struct ul_weights *weights;
+	int batch, h, w;
+	float dropout;        /* Classify, training only */
+	uint64_t seed;        /* this step's dropout mask */
+	const float *images;  /* the last forward's, read again by backward */
+	struct ul_net_layer *layers;
+	int noutputs;
+	struct ul_net_output outputs[UL_NET_OUTPUTS];
+	float *arena, *workspace, *scratch;
+	size_t arena_floats, workspace_floats, scratch_floats;
+};
+
+/* Binds g's layers to w for batch x h x w images (each side a multiple of
+ * the largest stride). 0, or -1 with a message in *err. */
+int ul_net_create(struct ul_net *net, const struct ul_graph *g, const struct ul_weights *w, int batch, int h, int w_,
+		  float dropout, jv *err);
+void ul_net_free(struct ul_net *net);
+
+/* The planned floats: arena, workspace and scratch together. */
+size_t ul_net_floats(const struct ul_net *net);
+
+/* images: (batch, h, w, 3) NHWC in [0, 1], kept until backward. Training uses batch statistics,
+ * updates the running ones and keeps what backward needs. */
+void ul_net_forward(struct ul_net *net, const float *images, bool train);
+
+/* After a training forward and the outputs' grads: parameter gradients
+ * added into the weights' grads (zero them between steps). */
+void ul_net_backward(struct ul_net *net);
+
+/* The output of that name, or NULL. */
+const struct ul_net_output *ul_net_output(const struct ul_net *net, const char *name);
+
+#endif
