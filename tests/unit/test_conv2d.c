@@ -75,8 +75,40 @@ static void run(struct ul_conv2d c, const char *name)
 	free(x), free(w), free(bias), free(r), free(y), free(ws), free(dx), free(dw), free(db);
 }
 
+/* Patches of several images share a GEMM, up to a bound: a batch whose
+ * images fill that bound one by one gives what each image alone gives. */
+static void chunks(void)
+{
+	struct ul_conv2d one = { .n = 1, .h = 48, .w = 48, .c_in = 200, .c_out = 3, .k = 3, .stride = 1, .pad = 1, .groups = 1 };
+	struct ul_conv2d three = one;
+	three.n = 3;
+	size_t nx = (size_t)one.h * one.w * one.c_in, ny = (size_t)one.h * one.w * one.c_out, nw = (size_t)3 * 200 * 9;
+	float *x = randoms(3 * nx, 0, 1), *w = randoms(nw, 0, 1), *r = randoms(3 * ny, 0, 1);
+	float *y3 = malloc(sizeof *y3 * 3 * ny), *dx3 = malloc(sizeof *dx3 * 3 * nx), *dw3 = calloc(nw, sizeof *dw3);
+	float *y1 = malloc(sizeof *y1 * ny), *dx1 = malloc(sizeof *dx1 * nx), *dw1 = calloc(nw, sizeof *dw1);
+	float *ws = malloc(sizeof *ws * ul_conv2d_workspace(&three));
+	ul_conv2d_forward(&three, x, w, NULL, y3, ws);
+	ul_conv2d_backward(&three, x, w, r, dx3, dw3, NULL, ws);
+	double worst = 0;
+	for (int b = 0; b < 3; b++) {
+		ul_conv2d_forward(&one, x + b * nx, w, NULL, y1, ws);
+		ul_conv2d_backward(&one, x + b * nx, w, r + b * ny, dx1, dw1, NULL, ws);
+		for (size_t i = 0; i < ny; i++)
+			worst = worse(worst, rel(y3[b * ny + i], y1[i]));
+		for (size_t i = 0; i < nx; i++)
+			worst = worse(worst, rel(dx3[b * nx + i], dx1[i]));
+	}
+	for (size_t i = 0; i < nw; i++)
+		worst = worse(worst, rel(dw3[i], dw1[i]));
+	ok(ul_conv2d_workspace(&three) < 3 * (size_t)one.h * one.w * 200 * 9, "three big images do not share one buffer");
+	ok(worst < 1e-4, "a batch in chunks equals its images one by one (worst %.2g)", worst);
+	free(x), free(w), free(r), free(y3), free(dx3), free(dw3), free(y1), free(dx1), free(dw1), free(ws);
+}
+
 int main(void)
 {
+	chunks();
+	run((struct ul_conv2d){ .n = 2, .h = 7, .w = 6, .c_in = 5, .c_out = 5, .k = 3, .stride = 2, .pad = 1, .groups = 5 }, "depthwise 3x3 s2, 2 images");
 	run((struct ul_conv2d){ .n = 2, .h = 5, .w = 6, .c_in = 3, .c_out = 4, .k = 3, .stride = 1, .pad = 1, .groups = 1 }, "3x3 s1");
 	run((struct ul_conv2d){ .n = 1, .h = 7, .w = 7, .c_in = 4, .c_out = 6, .k = 3, .stride = 2, .pad = 1, .groups = 1 }, "3x3 s2");
 	run((struct ul_conv2d){ .n = 2, .h = 4, .w = 3, .c_in = 5, .c_out = 3, .k = 1, .stride = 1, .pad = 0, .groups = 1 }, "1x1");

@@ -1,0 +1,124 @@
+/* How fast the engine trains on the CPU: one forward and backward pass of
+ * a YOLO26 detector (nc 3, as the peer's synthetic set) per step, timed over
+ * a few steps after a warm-up, each model in a child process so its peak
+ * RSS is its own. Printed against two baselines: an OpenBLAS SGEMM of a
+ * typical shape measured in this same run (the ceiling any conv can reach
+ * here), and Ultralytics' own training speed on a 2-core machine (issue 5:
+ * 13.6 images/s and 2.0 GB at imgsz 320, batch 16, PyTorch 1.13 with
+ * OpenBLAS), which needs torch to re-measure and so is quoted.
+ *
+ * usage: engine [IMGSZ [BATCH [STEPS [SCALES]]]]   defaults 320 16 3 ns */
+#include <cblas.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/yaml_load.h"
+#include "nn/init.h"
+#include "nn/net.h"
+
+#define PEER_IMAGES_PER_S 13.6
+#define PEER_PEAK_MB 2000.0
+
+static double now(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+/* GFLOP/s of an SGEMM the size of a mid-network 3x3 conv at imgsz 320,
+ * batch 16: (64 x 576) by (576 x 25600). */
+static double gemm_ceiling(void)
+{
+	const int m = 64, k = 576, n = 25600;
+	float *a = calloc((size_t)m * k, sizeof *a), *b = calloc((size_t)k * n, sizeof *b), *c = calloc((size_t)m * n, sizeof *c);
+	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1, a, k, b, n, 0, c, n);
+	double t0 = now();
+	int reps = 10;
+	for (int r = 0; r < reps; r++)
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1, a, k, b, n, 0, c, n);
+	double gflops = 2.0 * m * n * k * reps / (now() - t0) / 1e9;
+	free(a), free(b), free(c);
+	return gflops;
+}
+
+/* One model's run, in this (child) process. */
+static int run(char scale, int imgsz, int batch, int steps, double ceiling)
+{
+	jv yaml = ul_yaml_load_file("share/ul/models/yolo26.yaml"), err = jv_invalid();
+	struct ul_graph g;
+	struct ul_weights w;
+	struct ul_net net;
+	if (ul_graph_build(&g, yaml, scale, 3, imgsz, &err) || ul_weights_alloc(&w, &g) ||
+	    ul_net_create(&net, &g, &w, batch, imgsz, imgsz, 0, &err)) {
+		jv msg = jv_invalid_get_msg(err);
+		fprintf(stderr, "engine: yolo26%c: %s\n", scale, jv_get_kind(msg) == JV_KIND_STRING ? jv_string_value(msg) : "?");
+		return 1;
+	}
+	jv_free(yaml);
+	ul_init_weights(&g, w.params, w.buffers, 0);
+	size_t pixels = (size_t)batch * imgsz * imgsz * 3;
+	float *images = malloc(sizeof *images * pixels);
+	for (size_t i = 0; i < pixels; i++)
+		images[i] = (float)(i % 251) / 251;
+	double t0 = 0;
+	for (int step = 0; step <= steps; step++) {
+		if (step == 1)
+			t0 = now();  /* step 0 warms caches and page-faults the arena in */
+		ul_net_forward(&net, images, true);
+		for (int k = 0; k < net.noutputs; k++) {
+			struct ul_net_output *o = &net.outputs[k];
+			size_t n = (size_t)o->n * o->h * o->w * o->c;
+			for (size_t i = 0; i < n; i++)
+				o->grad[i] = 1e-3f * (float)((i % 7) - 3);
+		}
+		ul_net_backward(&net);
+	}
+	double seconds = (now() - t0) / steps;
+	double images_per_s = batch / seconds;
+	/* a training step costs about three forward passes */
+	double gflops = 3 * g.gflops * images_per_s;
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	double peak_mb = ru.ru_maxrss / 1024.0;
+	printf("yolo26%c  imgsz %d batch %d: %.3f s/step  %.1f images/s (%.2fx Ultralytics' %.1f)  "
+	       "%.1f GFLOP/s (%.0f%% of the SGEMM ceiling)  peak RSS %.0f MB (%.2fx Ultralytics' %.0f), arena %.0f MB\n",
+	       scale, imgsz, batch, seconds, images_per_s, images_per_s / PEER_IMAGES_PER_S, PEER_IMAGES_PER_S, gflops,
+	       100 * gflops / ceiling, peak_mb, peak_mb / PEER_PEAK_MB, PEER_PEAK_MB,
+	       ul_net_floats(&net) * sizeof(float) / 1048576.0);
+	free(images);
+	ul_net_free(&net);
+	ul_weights_free(&w);
+	ul_graph_free(&g);
+	fflush(stdout);  /* the child leaves by _exit */
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	int imgsz = argc > 1 ? atoi(argv[1]) : 320, batch = argc > 2 ? atoi(argv[2]) : 16;
+	int steps = argc > 3 ? atoi(argv[3]) : 3;
+	const char *scales = argc > 4 ? argv[4] : "ns";
+	if (imgsz < 32 || batch < 1 || steps < 1) {
+		fprintf(stderr, "usage: engine [IMGSZ [BATCH [STEPS [SCALES]]]]\n");
+		return 2;
+	}
+	double ceiling = gemm_ceiling();
+	printf("engine: SGEMM ceiling on this machine %.1f GFLOP/s (the same run's baseline)\n", ceiling);
+	fflush(stdout);
+	int rc = 0;
+	for (const char *s = scales; *s; s++) {
+		pid_t pid = fork();
+		if (pid == 0)
+			_exit(run(*s, imgsz, batch, steps, ceiling));
+		int status;
+		if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status))
+			rc = 1;
+	}
+	return rc;
+}
