@@ -1,6 +1,7 @@
 #include "nn/classify.h"
 
 #include "core/random.h"
+#include "nn/backend.h"
 #include "nn/linear.h"
 
 static struct ul_global_avgpool pool_of(const struct ul_classify *c)
@@ -40,7 +41,7 @@ void ul_classify_forward(const struct ul_classify *c, const float *x, float *log
 	struct ul_global_avgpool pool = pool_of(c);
 	struct ul_linear lin = linear_of(c);
 	ul_conv_module_forward(&c->conv, x, map, conv_saved, workspace, train);
-	ul_global_avgpool_forward(&pool, map, features);
+	ul_ops->global_avgpool_forward(&pool, map, features);
 	for (size_t i = 0; i < pooled(c); i++) {
 		float keep = 1;
 		if (train && c->dropout > 0) {
@@ -51,7 +52,7 @@ void ul_classify_forward(const struct ul_classify *c, const float *x, float *log
 		scale[i] = keep;
 		features[i] *= keep;
 	}
-	ul_linear_forward(&lin, features, c->weight, c->bias, logits);
+	ul_ops->linear_forward(&lin, features, c->weight, c->bias, logits);
 }
 
 void ul_classify_backward(const struct ul_classify *c, const float *x, const float *saved, const float *dlogits, float *dx,
@@ -62,9 +63,9 @@ void ul_classify_backward(const struct ul_classify *c, const float *x, const flo
 	float *dfeatures = workspace + ul_conv_module_workspace(&c->conv), *dmap = dfeatures + pooled(c);
 	struct ul_global_avgpool pool = pool_of(c);
 	struct ul_linear lin = linear_of(c);
-	ul_linear_backward(&lin, features, c->weight, dlogits, dfeatures, c->dweight, c->dbias);
+	ul_ops->linear_backward(&lin, features, c->weight, dlogits, dfeatures, c->dweight, c->dbias);
 	for (size_t i = 0; i < pooled(c); i++)
 		dfeatures[i] *= scale[i];
-	ul_global_avgpool_backward(&pool, dfeatures, dmap);
+	ul_ops->global_avgpool_backward(&pool, dfeatures, dmap);
 	ul_conv_module_backward(&c->conv, x, conv_saved, dmap, dx, workspace);
 }

@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "nn/backend.h"
+
 int ul_concat_channels(const struct ul_concat *cat)
 {
 	int total = 0;
@@ -20,7 +22,7 @@ void ul_concat_forward(const struct ul_concat *cat, const float *const *x, float
 {
 	int total = ul_concat_channels(cat);
 	for (int i = 0, offset = 0; i < cat->nparts; offset += cat->c[i], i++)
-		ul_channels_copy(cat->pixels, cat->c[i], x[i], cat->c[i], y + offset, total);
+		ul_ops->channels_copy(cat->pixels, cat->c[i], x[i], cat->c[i], y + offset, total);
 }
 
 void ul_concat_backward(const struct ul_concat *cat, const float *dy, float *const *dx)
@@ -28,7 +30,7 @@ void ul_concat_backward(const struct ul_concat *cat, const float *dy, float *con
 	int total = ul_concat_channels(cat);
 	for (int i = 0, offset = 0; i < cat->nparts; offset += cat->c[i], i++)
 		if (dx[i])
-			ul_channels_copy(cat->pixels, cat->c[i], dy + offset, total, dx[i], cat->c[i]);
+			ul_ops->channels_copy(cat->pixels, cat->c[i], dy + offset, total, dx[i], cat->c[i]);
 }
 
 void ul_split_forward(const struct ul_concat *cat, const float *x, float *const *y)

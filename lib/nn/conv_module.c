@@ -2,7 +2,7 @@
 
 #include <string.h>
 
-#include "nn/silu.h"
+#include "nn/backend.h"
 
 static struct ul_batchnorm bn_of(const struct ul_conv_module *m)
 {
@@ -37,17 +37,17 @@ void ul_conv_module_forward(const struct ul_conv_module *m, const float *x, floa
 	size_t n = ul_conv_module_out(m);
 	if (!train) {
 		/* z in y, then normalised in place */
-		ul_conv2d_forward(&m->conv, x, m->weight, NULL, y, workspace);
-		ul_batchnorm_forward_eval(&bn, y, m->gamma, m->beta, m->running_mean, m->running_var, y);
+		ul_ops->conv2d_forward(&m->conv, x, m->weight, NULL, y, workspace);
+		ul_ops->batchnorm_forward_eval(&bn, y, m->gamma, m->beta, m->running_mean, m->running_var, y);
 		if (m->act)
-			ul_silu_forward(n, y, y);
+			ul_ops->silu_forward(n, y, y);
 		return;
 	}
 	float *z = saved, *u = m->act ? saved + n : y, *stats = saved + n * (m->act ? 2 : 1);
-	ul_conv2d_forward(&m->conv, x, m->weight, NULL, z, workspace);
-	ul_batchnorm_forward_train(&bn, z, m->gamma, m->beta, m->running_mean, m->running_var, u, stats, stats + m->conv.c_out);
+	ul_ops->conv2d_forward(&m->conv, x, m->weight, NULL, z, workspace);
+	ul_ops->batchnorm_forward_train(&bn, z, m->gamma, m->beta, m->running_mean, m->running_var, u, stats, stats + m->conv.c_out);
 	if (m->act)
-		ul_silu_forward(n, u, y);
+		ul_ops->silu_forward(n, u, y);
 }
 
 void ul_conv_module_backward(const struct ul_conv_module *m, const float *x, const float *saved, const float *dy,
@@ -59,9 +59,9 @@ void ul_conv_module_backward(const struct ul_conv_module *m, const float *x, con
 	float *grad = workspace + ul_conv2d_workspace(&m->conv);
 	/* through SiLU (from u), then BatchNorm, in one gradient buffer */
 	if (m->act)
-		ul_silu_backward(n, u, dy, grad);
+		ul_ops->silu_backward(n, u, dy, grad);
 	else
 		memcpy(grad, dy, sizeof *grad * n);
-	ul_batchnorm_backward(&bn, z, m->gamma, stats, stats + m->conv.c_out, grad, grad, m->dgamma, m->dbeta);
-	ul_conv2d_backward(&m->conv, x, m->weight, grad, dx, m->dweight, NULL, workspace);
+	ul_ops->batchnorm_backward(&bn, z, m->gamma, stats, stats + m->conv.c_out, grad, grad, m->dgamma, m->dbeta);
+	ul_ops->conv2d_backward(&m->conv, x, m->weight, grad, dx, m->dweight, NULL, workspace);
 }

@@ -1,5 +1,7 @@
 #include "nn/detect_level.h"
 
+#include "nn/backend.h"
+
 static size_t out_of(const struct ul_conv_module *m)
 {
 	return ul_conv_module_out(m);
@@ -84,13 +86,13 @@ void ul_detect_level_forward(const struct ul_detect_level *d, const float *x, fl
 		ul_conv_module_forward(&d->box[i], in, l.box[i], l.box_saved[i], workspace, train);
 		in = l.box[i];
 	}
-	ul_conv2d_forward(&d->box_out.conv, in, d->box_out.weight, d->box_out.bias, box, workspace);
+	ul_ops->conv2d_forward(&d->box_out.conv, in, d->box_out.weight, d->box_out.bias, box, workspace);
 	in = x;
 	for (int i = 0; i < 4; i++) {
 		ul_conv_module_forward(&d->cls[i], in, l.cls[i], l.cls_saved[i], workspace, train);
 		in = l.cls[i];
 	}
-	ul_conv2d_forward(&d->cls_out.conv, in, d->cls_out.weight, d->cls_out.bias, cls, workspace);
+	ul_ops->conv2d_forward(&d->cls_out.conv, in, d->cls_out.weight, d->cls_out.bias, cls, workspace);
 }
 
 /* Back through one branch of Conv modules ending in a biased conv: dout
@@ -99,7 +101,7 @@ static void branch_backward(int n, const struct ul_conv_module *m, float *const 
 			    const struct ul_biased_conv *last, const float *x, const float *dout, float *g0, float *g1,
 			    float *dx, float *workspace)
 {
-	ul_conv2d_backward(&last->conv, maps[n - 1], last->weight, dout, g0, last->dweight, last->dbias, workspace);
+	ul_ops->conv2d_backward(&last->conv, maps[n - 1], last->weight, dout, g0, last->dweight, last->dbias, workspace);
 	for (int i = n - 1; i >= 0; i--) {
 		float *to = i == 0 ? dx : g1;
 		ul_conv_module_backward(&m[i], i == 0 ? x : maps[i - 1], saved[i], g0, to, workspace);

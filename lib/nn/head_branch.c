@@ -1,5 +1,7 @@
 #include "nn/head_branch.h"
 
+#include "nn/backend.h"
+
 static size_t max2(size_t a, size_t b)
 {
 	return a > b ? a : b;
@@ -67,7 +69,7 @@ void ul_head_branch_forward(const struct ul_head_branch *b, const float *x, floa
 	ul_conv_module_forward(&b->cv[1], l.map[0], l.map[1], l.conv_saved[1], workspace, train);
 	for (int i = 0; i < b->nout; i++)
 		if (y[i])
-			ul_conv2d_forward(&b->out[i].conv, l.map[1], b->out[i].weight, b->out[i].bias, y[i], workspace);
+			ul_ops->conv2d_forward(&b->out[i].conv, l.map[1], b->out[i].weight, b->out[i].bias, y[i], workspace);
 }
 
 void ul_head_branch_backward(const struct ul_head_branch *b, const float *x, const float *saved,
@@ -79,7 +81,7 @@ void ul_head_branch_backward(const struct ul_head_branch *b, const float *x, con
 	/* the outputs all read the feature: their gradients sum there */
 	for (int i = 0; i < b->nout; i++) {
 		const struct ul_biased_conv *o = &b->out[i];
-		ul_conv2d_backward(&o->conv, l.map[1], o->weight, dy[i], i == 0 ? dfeat : spare, o->dweight, o->dbias,
+		ul_ops->conv2d_backward(&o->conv, l.map[1], o->weight, dy[i], i == 0 ? dfeat : spare, o->dweight, o->dbias,
 				   workspace);
 		if (i > 0)
 			for (size_t j = 0; j < nmap; j++)

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nn/backend.h"
 #include "nn/c2psa.h"
 #include "nn/c3k2.h"
 #include "nn/classify.h"
@@ -605,7 +606,7 @@ void ul_net_forward(struct ul_net *net, const float *images, bool train)
 		case C3K2: ul_c3k2_forward(&N->m.c3k2, x, N->y, N->saved, ws, train); break;
 		case SPPF: ul_sppf_forward(&N->m.sppf, x, N->y, N->saved, ws, train); break;
 		case C2PSA: ul_c2psa_forward(&N->m.c2psa, x, N->y, N->saved, ws, train); break;
-		case UPSAMPLE: ul_upsample_forward(&N->m.upsample, x, N->y); break;
+		case UPSAMPLE: ul_ops->upsample_forward(&N->m.upsample, x, N->y); break;
 		case CLASSIFY: ul_classify_forward(&N->m.classify, x, N->y, N->saved, ws, train, net->seed); break;
 		case CONCAT: {
 			const float *parts[UL_MAX_FROM];
@@ -700,7 +701,7 @@ static void backward_layer(struct ul_net *net, int i)
 	case CLASSIFY: ul_classify_backward(&N->m.classify, x, N->saved, N->dy, required(net, dx), ws); break;
 	case UPSAMPLE:
 		if (dx)
-			ul_upsample_backward(&N->m.upsample, N->dy, dx);
+			ul_ops->upsample_backward(&N->m.upsample, N->dy, dx);
 		break;
 	default: break;
 	}

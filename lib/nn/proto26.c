@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "nn/backend.h"
 #include "nn/upsample.h"
 
 static size_t max2(size_t a, size_t b)
@@ -123,19 +124,19 @@ void ul_proto26_forward(const struct ul_proto26 *p, const float *const *x, float
 	for (int i = 0; i < 2; i++) {
 		struct ul_upsample up = refine_up(p, i);
 		ul_conv_module_forward(&p->refine[i], x[i + 1], l.refined[i], l.refine_saved[i], workspace, train);
-		ul_upsample_forward(&up, l.refined[i], upsampled);
+		ul_ops->upsample_forward(&up, l.refined[i], upsampled);
 		add_into(l.feat, upsampled, nfeat);
 	}
 	ul_conv_module_forward(&p->fuse, l.feat, l.fused, l.fuse_saved, workspace, train);
 	ul_conv_module_forward(&p->cv1, l.fused, l.a, l.cv1_saved, workspace, train);
-	ul_conv_transpose2d_forward(&p->up, l.a, p->up_weight, p->up_bias, l.up, workspace);
+	ul_ops->conv_transpose2d_forward(&p->up, l.a, p->up_weight, p->up_bias, l.up, workspace);
 	ul_conv_module_forward(&p->cv2, l.up, l.b, l.cv2_saved, workspace, train);
 	ul_conv_module_forward(&p->cv3, l.b, proto, l.cv3_saved, workspace, train);
 	if (!train)
 		return;
 	ul_conv_module_forward(&p->semseg[0], l.feat, l.semseg[0], l.semseg_saved[0], workspace, true);
 	ul_conv_module_forward(&p->semseg[1], l.semseg[0], l.semseg[1], l.semseg_saved[1], workspace, true);
-	ul_conv2d_forward(&p->semseg_out.conv, l.semseg[1], p->semseg_out.weight, p->semseg_out.bias, semseg, workspace);
+	ul_ops->conv2d_forward(&p->semseg_out.conv, l.semseg[1], p->semseg_out.weight, p->semseg_out.bias, semseg, workspace);
 }
 
 void ul_proto26_backward(const struct ul_proto26 *p, const float *const *x, const float *saved, const float *dproto,
@@ -147,12 +148,12 @@ void ul_proto26_backward(const struct ul_proto26 *p, const float *const *x, cons
 	/* the proto chain down to feat */
 	ul_conv_module_backward(&p->cv3, l.b, l.cv3_saved, dproto, g0, workspace);
 	ul_conv_module_backward(&p->cv2, l.up, l.cv2_saved, g0, g1, workspace);
-	ul_conv_transpose2d_backward(&p->up, l.a, p->up_weight, g1, g0, p->dup_weight, p->dup_bias, workspace);
+	ul_ops->conv_transpose2d_backward(&p->up, l.a, p->up_weight, g1, g0, p->dup_weight, p->dup_bias, workspace);
 	ul_conv_module_backward(&p->cv1, l.fused, l.cv1_saved, g0, g1, workspace);
 	ul_conv_module_backward(&p->fuse, l.feat, l.fuse_saved, g1, dfeat, workspace);
 	/* semseg's share of feat */
 	const struct ul_biased_conv *out = &p->semseg_out;
-	ul_conv2d_backward(&out->conv, l.semseg[1], out->weight, dsemseg, g0, out->dweight, out->dbias, workspace);
+	ul_ops->conv2d_backward(&out->conv, l.semseg[1], out->weight, dsemseg, g0, out->dweight, out->dbias, workspace);
 	ul_conv_module_backward(&p->semseg[1], l.semseg[0], l.semseg_saved[1], g0, g1, workspace);
 	ul_conv_module_backward(&p->semseg[0], l.feat, l.semseg_saved[0], g1, g0, workspace);
 	add_into(dfeat, g0, nfeat);
@@ -160,7 +161,7 @@ void ul_proto26_backward(const struct ul_proto26 *p, const float *const *x, cons
 	add_into(dx[0], dfeat, nfeat);
 	for (int i = 0; i < 2; i++) {
 		struct ul_upsample up = refine_up(p, i);
-		ul_upsample_backward(&up, dfeat, g0);
+		ul_ops->upsample_backward(&up, dfeat, g0);
 		ul_conv_module_backward(&p->refine[i], x[i + 1], l.refine_saved[i], g0, g1, workspace);
 		add_into(dx[i + 1], g1, in_size(&p->refine[i]));
 	}

@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "nn/backend.h"
+
 static size_t max3(size_t a, size_t b, size_t c)
 {
 	size_t m = a > b ? a : b;
@@ -55,7 +57,7 @@ void ul_psa_attention_forward(const struct ul_psa_attention *a, const float *x, 
 	struct attention_layout l = attention_lay_out(a, saved);
 	size_t d = dim_size(a);
 	ul_conv_module_forward(&a->qkv, x, l.qkv, l.saved_qkv, workspace, train);
-	ul_attention_forward(&a->core, l.qkv, l.out, l.v, l.probs);
+	ul_ops->attention_forward(&a->core, l.qkv, l.out, l.v, l.probs);
 	ul_conv_module_forward(&a->pe, l.v, l.s, l.saved_pe, workspace, train);
 	for (size_t i = 0; i < d; i++)
 		l.s[i] += l.out[i];
@@ -72,7 +74,7 @@ void ul_psa_attention_backward(const struct ul_psa_attention *a, const float *x,
 	ul_conv_module_backward(&a->proj, l.s, l.saved_proj, dy, ds, workspace);
 	/* s = out + pe(v): ds reaches both the core's output and pe */
 	ul_conv_module_backward(&a->pe, l.v, l.saved_pe, ds, d_v, workspace);
-	ul_attention_backward(&a->core, l.qkv, l.probs, ds, d_v, d_qkv, workspace);
+	ul_ops->attention_backward(&a->core, l.qkv, l.probs, ds, d_v, d_qkv, workspace);
 	ul_conv_module_backward(&a->qkv, x, l.saved_qkv, d_qkv, dx, workspace);
 }
 

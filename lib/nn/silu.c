@@ -13,7 +13,9 @@ static inline float exp_bounded(float x)
 	float k = (x * 1.44269504f + round) - round;
 	float r = (x - k * 0.693145752f) - k * 1.42860677e-6f;  /* ln2 in two parts, for exact products */
 	float p = 1 + r * (1 + r * (0.5f + r * (1.0f / 6 + r * (1.0f / 24 + r * (1.0f / 120 + r * (1.0f / 720 + r * (1.0f / 5040)))))));
-	int32_t bits = ((int32_t)k + 127) << 23;
+	/* unsigned: an argument out of range (in a lane whose result a select
+	 * drops) must not be undefined behaviour */
+	uint32_t bits = (uint32_t)((int32_t)k + 127) << 23;
 	float scale;
 	memcpy(&scale, &bits, sizeof scale);
 	return p * scale;

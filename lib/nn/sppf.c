@@ -3,6 +3,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "nn/backend.h"
 #include "nn/concat.h"
 #include "nn/maxpool.h"
 
@@ -67,7 +68,7 @@ void ul_sppf_forward(const struct ul_sppf *s, const float *x, float *y, float *s
 	struct ul_concat cat = cat_of(s, channels);
 	ul_conv_module_forward(&s->cv1, x, l.maps[0], l.saved1, workspace, train);
 	for (int i = 0; i < UL_SPPF_POOLS; i++)
-		ul_maxpool_forward(&pool, l.maps[i], l.maps[i + 1], l.argmax[i]);
+		ul_ops->maxpool_forward(&pool, l.maps[i], l.maps[i + 1], l.argmax[i]);
 	ul_concat_forward(&cat, (const float *const *)l.maps, l.cat);
 	ul_conv_module_forward(&s->cv2, l.cat, y, l.saved2, workspace, train);
 	if (s->add)
@@ -91,7 +92,7 @@ void ul_sppf_backward(const struct ul_sppf *s, const float *x, const float *save
 	/* the chain: each map's gradient is its own part plus what the next
 	 * pool sends back through it */
 	for (int i = UL_SPPF_POOLS - 1; i >= 0; i--) {
-		ul_maxpool_backward(&pool, l.argmax[i], dmaps[i + 1], through);
+		ul_ops->maxpool_backward(&pool, l.argmax[i], dmaps[i + 1], through);
 		for (size_t k = 0; k < n; k++)
 			dmaps[i][k] += through[k];
 	}

@@ -1,0 +1,63 @@
+/* The ops the engine's modules run, as a table of function pointers: the
+ * CPU's are the reference, and a GPU backend (CUDA) fills the same table
+ * with kernels over device memory. Modules compose ops only through
+ * ul_ops, so swapping the table moves the whole network; shape arithmetic
+ * (output sizes, workspace sizes) stays plain functions, the same on every
+ * backend. Memory is the caller's; the first GPU backend adds allocation
+ * and copies to the table, for the net's arena and the weights. */
+#ifndef UL_NN_BACKEND_H
+#define UL_NN_BACKEND_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nn/attention.h"
+#include "nn/batchnorm.h"
+#include "nn/conv2d.h"
+#include "nn/conv_transpose2d.h"
+#include "nn/linear.h"
+#include "nn/maxpool.h"
+#include "nn/upsample.h"
+
+struct ul_backend {
+	const char *name;
+	void (*conv2d_forward)(const struct ul_conv2d *c, const float *x, const float *weight, const float *bias, float *y,
+			       float *workspace);
+	void (*conv2d_backward)(const struct ul_conv2d *c, const float *x, const float *weight, const float *dy, float *dx,
+				float *dweight, float *dbias, float *workspace);
+	void (*batchnorm_forward_train)(const struct ul_batchnorm *bn, const float *x, const float *gamma,
+					const float *beta, float *running_mean, float *running_var, float *y,
+					float *save_mean, float *save_invstd);
+	void (*batchnorm_forward_eval)(const struct ul_batchnorm *bn, const float *x, const float *gamma, const float *beta,
+				       const float *running_mean, const float *running_var, float *y);
+	void (*batchnorm_backward)(const struct ul_batchnorm *bn, const float *x, const float *gamma,
+				   const float *save_mean, const float *save_invstd, const float *dy, float *dx,
+				   float *dgamma, float *dbeta);
+	void (*silu_forward)(size_t n, const float *x, float *y);
+	void (*silu_backward)(size_t n, const float *x, const float *dy, float *dx);
+	void (*maxpool_forward)(const struct ul_maxpool *p, const float *x, float *y, int32_t *argmax);
+	void (*maxpool_backward)(const struct ul_maxpool *p, const int32_t *argmax, const float *dy, float *dx);
+	void (*upsample_forward)(const struct ul_upsample *u, const float *x, float *y);
+	void (*upsample_backward)(const struct ul_upsample *u, const float *dy, float *dx);
+	void (*channels_copy)(size_t pixels, int c, const float *src, int src_stride, float *dst, int dst_stride);
+	void (*attention_forward)(const struct ul_attention *a, const float *qkv, float *out, float *v, float *probs);
+	void (*attention_backward)(const struct ul_attention *a, const float *qkv, const float *probs, const float *d_out,
+				   const float *d_v, float *d_qkv, float *workspace);
+	void (*conv_transpose2d_forward)(const struct ul_conv_transpose2d *c, const float *x, const float *weight,
+					 const float *bias, float *y, float *workspace);
+	void (*conv_transpose2d_backward)(const struct ul_conv_transpose2d *c, const float *x, const float *weight,
+					  const float *dy, float *dx, float *dweight, float *dbias, float *workspace);
+	void (*linear_forward)(const struct ul_linear *l, const float *x, const float *weight, const float *bias, float *y);
+	void (*linear_backward)(const struct ul_linear *l, const float *x, const float *weight, const float *dy, float *dx,
+				float *dweight, float *dbias);
+	void (*global_avgpool_forward)(const struct ul_global_avgpool *p, const float *x, float *y);
+	void (*global_avgpool_backward)(const struct ul_global_avgpool *p, const float *dy, float *dx);
+};
+
+/* The CPU's ops: OpenBLAS GEMMs and vectorisable loops. */
+extern const struct ul_backend ul_cpu_backend;
+
+/* The table modules call: the CPU's unless a backend is selected. */
+extern const struct ul_backend *ul_ops;
+
+#endif
