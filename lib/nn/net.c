@@ -6,11 +6,13 @@
 #include <string.h>
 
 #include "nn/backend.h"
+#include "nn/bind.h"
 #include "nn/c2psa.h"
 #include "nn/c3k2.h"
 #include "nn/classify.h"
 #include "nn/concat.h"
 #include "nn/detect_level.h"
+#include "nn/plan.h"
 #include "nn/sppf.h"
 #include "nn/upsample.h"
 
@@ -43,291 +45,6 @@ static size_t max_size(size_t a, size_t b)
 	return a > b ? a : b;
 }
 
-/* ---- binding the layers to their tensors ---- */
-
-struct binder {
-	const struct ul_weights *w;
-	jv *err;
-	int failed;
-};
-
-static void bind_fail(struct binder *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void bind_fail(struct binder *b, const char *fmt, ...)
-{
-	if (b->failed)
-		return;
-	char message[256];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(message, sizeof message, fmt, ap);
-	va_end(ap);
-	*b->err = jv_invalid_with_msg(jv_string(message));
-	b->failed = 1;
-}
-
-/* A tensor name from its parts; state-dict names are far below the limit. */
-static void join(struct binder *b, char *out, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void join(struct binder *b, char *out, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(out, UL_TENSOR_NAME, fmt, ap);
-	va_end(ap);
-	if (n >= UL_TENSOR_NAME)
-		bind_fail(b, "%s...: a tensor name too long", out);
-}
-
-/* The tensor prefix.suffix with ndim dimensions. */
-static const struct ul_tensor_spec *need(struct binder *b, const char *prefix, const char *suffix, int ndim)
-{
-	char name[UL_TENSOR_NAME];
-	join(b, name, "%s.%s", prefix, suffix);
-	const struct ul_tensor_spec *s = ul_tensor_find(&b->w->graph->tensors, name);
-	if (!s || s->ndim != ndim) {
-		bind_fail(b, "%s: not in the model, or not %d-dimensional", name, ndim);
-		return NULL;
-	}
-	return s;
-}
-
-static float *param(struct binder *b, const struct ul_tensor_spec *s)
-{
-	return ul_weights_data(b->w, s);
-}
-
-static float *grad(struct binder *b, const struct ul_tensor_spec *s)
-{
-	return b->w->grads + s->offset;
-}
-
-/* A Conv module at prefix on an (n, h, w, c_in) input; kernel, width and
- * groups come from its weight's shape, padding is k/2. */
-static void bind_conv(struct binder *b, const char *prefix, struct ul_conv_module *m, int n, int h, int w, int c_in,
-		      int stride, bool act)
-{
-	char sub[UL_TENSOR_NAME];
-	join(b, sub, "%s.conv", prefix);
-	const struct ul_tensor_spec *wt = need(b, sub, "weight", 4);
-	join(b, sub, "%s.bn", prefix);
-	const struct ul_tensor_spec *g = need(b, sub, "weight", 1), *be = need(b, sub, "bias", 1);
-	const struct ul_tensor_spec *rm = need(b, sub, "running_mean", 1), *rv = need(b, sub, "running_var", 1);
-	if (b->failed)
-		return;
-	if (wt->shape[1] < 1 || c_in % wt->shape[1] || wt->shape[2] != wt->shape[3]) {
-		bind_fail(b, "%s: a %dx%dx%dx%d weight does not fit %d input channels", prefix, wt->shape[0], wt->shape[1],
-			  wt->shape[2], wt->shape[3], c_in);
-		return;
-	}
-	m->conv = (struct ul_conv2d){ n, h, w, c_in, wt->shape[0], wt->shape[2], stride, wt->shape[2] / 2,
-				      c_in / wt->shape[1] };
-	m->act = act;
-	m->weight = param(b, wt), m->dweight = grad(b, wt);
-	m->gamma = param(b, g), m->dgamma = grad(b, g);
-	m->beta = param(b, be), m->dbeta = grad(b, be);
-	m->running_mean = param(b, rm), m->running_var = param(b, rv);
-}
-
-/* Binds the Conv at prefix.part after the Conv prev, on prev's output. */
-static void bind_next(struct binder *b, const char *prefix, const char *part, struct ul_conv_module *m,
-		      const struct ul_conv_module *prev, bool act)
-{
-	char sub[UL_TENSOR_NAME];
-	join(b, sub, "%s.%s", prefix, part);
-	bind_conv(b, sub, m, prev->conv.n, ul_conv2d_out_h(&prev->conv), ul_conv2d_out_w(&prev->conv), prev->conv.c_out, 1,
-		  act);
-}
-
-/* Binds the Conv at prefix.part on an input of the same shape as c's input. */
-static void bind_beside(struct binder *b, const char *prefix, const char *part, struct ul_conv_module *m,
-			const struct ul_conv2d *c, int c_in, bool act)
-{
-	char sub[UL_TENSOR_NAME];
-	join(b, sub, "%s.%s", prefix, part);
-	bind_conv(b, sub, m, c->n, c->h, c->w, c_in, 1, act);
-}
-
-/* A module's first Conv, prefix.cv1, on the layer's input. */
-static void bind_cv1(struct binder *b, const char *prefix, struct ul_conv_module *m, int n, int h, int w, int c_in,
-		     bool act)
-{
-	const struct ul_conv2d input = { n, h, w, c_in, c_in, 1, 1, 0, 1 };
-	bind_beside(b, prefix, "cv1", m, &input, c_in, act);
-}
-
-static void bind_biased(struct binder *b, const char *prefix, struct ul_biased_conv *bc, const struct ul_conv_module *prev)
-{
-	const struct ul_tensor_spec *wt = need(b, prefix, "weight", 4), *bias = need(b, prefix, "bias", 1);
-	if (b->failed)
-		return;
-	const struct ul_conv2d *p = &prev->conv;
-	bc->conv = (struct ul_conv2d){ p->n, ul_conv2d_out_h(p), ul_conv2d_out_w(p), p->c_out, wt->shape[0], 1, 1, 0, 1 };
-	if (wt->shape[1] != p->c_out || wt->shape[2] != 1)
-		bind_fail(b, "%s: not a 1x1 conv on %d channels", prefix, p->c_out);
-	bc->weight = param(b, wt), bc->dweight = grad(b, wt);
-	bc->bias = param(b, bias), bc->dbias = grad(b, bias);
-}
-
-static void bind_bottleneck(struct binder *b, const char *prefix, struct ul_bottleneck *m, const struct ul_conv2d *shape,
-			    int c)
-{
-	bind_beside(b, prefix, "cv1", &m->cv1, shape, c, true);
-	bind_next(b, prefix, "cv2", &m->cv2, &m->cv1, true);
-	m->add = !b->failed && m->cv2.conv.c_out == c;  /* YOLO26's bottlenecks all have the shortcut on */
-}
-
-/* PSABlock(c) with heads heads: key_dim is half a head's width. */
-static void bind_psablock(struct binder *b, const char *prefix, struct ul_psablock *m, const struct ul_conv2d *shape,
-			  int c, int heads)
-{
-	char sub[UL_TENSOR_NAME];
-	join(b, sub, "%s.attn", prefix);
-	struct ul_psa_attention *a = &m->attn;
-	bind_beside(b, sub, "qkv", &a->qkv, shape, c, false);
-	bind_beside(b, sub, "pe", &a->pe, shape, c, false);
-	bind_beside(b, sub, "proj", &a->proj, shape, c, false);
-	bind_beside(b, prefix, "ffn.0", &m->ffn0, shape, c, true);
-	bind_next(b, prefix, "ffn.1", &m->ffn1, &m->ffn0, false);
-	if (b->failed)
-		return;
-	a->core = (struct ul_attention){ shape->n, shape->h, shape->w, heads, c / heads / 2, c / heads };
-	if (ul_attention_qkv_channels(&a->core) != a->qkv.conv.c_out)
-		bind_fail(b, "%s: qkv has %d channels, %d heads of %d need %d", prefix, a->qkv.conv.c_out, heads, c,
-			  ul_attention_qkv_channels(&a->core));
-}
-
-static void bind_c3k2(struct binder *b, const char *prefix, const struct ul_layer *L, struct ul_c3k2 *m, int n, int h,
-		      int w)
-{
-	bind_cv1(b, prefix, &m->cv1, n, h, w, L->c1, true);
-	if (b->failed)
-		return;
-	const struct ul_conv2d *shape = &m->cv1.conv;
-	int c = shape->c_out / 2;
-	bind_beside(b, prefix, "cv2", &m->cv2, shape, (2 + L->repeats) * c, true);
-	m->n = L->repeats;
-	m->m = calloc((size_t)m->n, sizeof *m->m);
-	if (!m->m) {
-		bind_fail(b, "out of memory");
-		return;
-	}
-	struct ul_conv2d inner = { n, h, w, c, c, 1, 1, 0, 1 };
-	for (int i = 0; i < m->n; i++) {
-		struct ul_c3k2_block *blk = &m->m[i];
-		char sub[UL_TENSOR_NAME];
-		if (L->attn) {
-			blk->kind = UL_INNER_ATTENTION;
-			join(b, sub, "%s.m.%d.0", prefix, i);
-			bind_bottleneck(b, sub, &blk->bottleneck, &inner, c);
-			join(b, sub, "%s.m.%d.1", prefix, i);
-			bind_psablock(b, sub, &blk->psa, &inner, c, c / 64 > 1 ? c / 64 : 1);
-		} else if (L->c3k) {
-			blk->kind = UL_INNER_C3K;
-			join(b, sub, "%s.m.%d", prefix, i);
-			struct ul_c3k *k = &blk->c3k;
-			bind_beside(b, sub, "cv1", &k->cv1, &inner, c, true);
-			bind_beside(b, sub, "cv2", &k->cv2, &inner, c, true);
-			if (b->failed)
-				return;
-			int half = k->cv1.conv.c_out;
-			bind_beside(b, sub, "cv3", &k->cv3, &inner, 2 * half, true);
-			k->n = UL_C3K_MAX;
-			for (int j = 0; j < k->n; j++) {
-				char deeper[UL_TENSOR_NAME];
-				join(b, deeper, "%s.m.%d", sub, j);
-				bind_bottleneck(b, deeper, &k->m[j], &inner, half);
-			}
-		} else {
-			blk->kind = UL_INNER_BOTTLENECK;
-			join(b, sub, "%s.m.%d", prefix, i);
-			bind_bottleneck(b, sub, &blk->bottleneck, &inner, c);
-		}
-	}
-}
-
-static void bind_detect_level(struct binder *b, struct ul_detect_level *d, const char *prefix, bool one2one, int level,
-			      int n, int h, int w, int c_in)
-{
-	char box[UL_TENSOR_NAME], cls[UL_TENSOR_NAME], sub[UL_TENSOR_NAME];
-	join(b, box, "%s.%scv2.%d", prefix, one2one ? "one2one_" : "", level);
-	join(b, cls, "%s.%scv3.%d", prefix, one2one ? "one2one_" : "", level);
-	join(b, sub, "%s.0", box);
-	bind_conv(b, sub, &d->box[0], n, h, w, c_in, 1, true);
-	bind_next(b, box, "1", &d->box[1], &d->box[0], true);
-	join(b, sub, "%s.2", box);
-	bind_biased(b, sub, &d->box_out, &d->box[1]);
-	join(b, sub, "%s.0.0", cls);
-	bind_conv(b, sub, &d->cls[0], n, h, w, c_in, 1, true);
-	static const char *const parts[] = { "0.1", "1.0", "1.1" };
-	for (int k = 1; k < 4; k++)
-		bind_next(b, cls, parts[k - 1], &d->cls[k], &d->cls[k - 1], true);
-	join(b, sub, "%s.2", cls);
-	bind_biased(b, sub, &d->cls_out, &d->cls[3]);
-	d->detached = one2one;
-}
-
-/* ---- the memory plan ---- */
-
-/* A block of the arena: live from step start to step end, both included.
- * Steps: layer i's forward is i, the loss is L, layer i's backward 2L - i. */
-struct block {
-	size_t size, offset;
-	int start, end;
-	float **ptr;
-};
-
-struct plan {
-	struct block *blocks;
-	int n, cap;
-};
-
-static int plan_add(struct plan *p, size_t size, int start, int end, float **ptr)
-{
-	if (p->n == p->cap) {
-		int cap = p->cap ? 2 * p->cap : 64;
-		struct block *grown = realloc(p->blocks, sizeof *grown * (size_t)cap);
-		if (!grown)
-			return -1;
-		p->blocks = grown, p->cap = cap;
-	}
-	size = (size + 15) / 16 * 16;  /* 64-byte aligned blocks, for vector loads */
-	p->blocks[p->n++] = (struct block){ size ? size : 16, 0, start, end, ptr };
-	return 0;
-}
-
-static int by_size_down(const void *a, const void *b)
-{
-	const struct block *x = a, *y = b;
-	return x->size < y->size ? 1 : x->size > y->size ? -1 : 0;
-}
-
-/* Largest first, each at the lowest offset clear of every placed block it
- * overlaps in time: the greedy plan of llm.c-style static arenas. */
-static size_t plan_place(struct plan *p)
-{
-	qsort(p->blocks, (size_t)p->n, sizeof *p->blocks, by_size_down);
-	size_t total = 0;
-	for (int i = 0; i < p->n; i++) {
-		struct block *blk = &p->blocks[i];
-		size_t offset = 0;
-		for (bool moved = true; moved;) {
-			moved = false;
-			for (int j = 0; j < i; j++) {
-				const struct block *o = &p->blocks[j];
-				bool in_time = o->start <= blk->end && blk->start <= o->end;
-				if (in_time && o->offset < offset + blk->size && offset < o->offset + o->size) {
-					offset = o->offset + o->size;
-					moved = true;
-				}
-			}
-		}
-		blk->offset = offset;
-		total = max_size(total, offset + blk->size);
-	}
-	return total;
-}
-
 /* ---- creation ---- */
 
 static const char *const detect_parts[] = { "box", "cls" };
@@ -340,7 +57,7 @@ static void add_output(struct ul_net *net, const char *name, int n, int h, int w
 }
 
 /* Binds layer i; its inputs' shapes are known. */
-static void bind_layer(struct ul_net *net, struct binder *b, int i)
+static void bind_layer(struct ul_net *net, struct ul_binder *b, int i)
 {
 	const struct ul_layer *L = &net->graph->layers[i];
 	struct ul_net_layer *N = &net->layers[i];
@@ -352,33 +69,33 @@ static void bind_layer(struct ul_net *net, struct binder *b, int i)
 	const char *m = L->module;
 	if (!strcmp(m, "Conv")) {
 		N->kind = CONV;
-		bind_conv(b, prefix, &N->m.conv, n, h, w, L->c1, L->s, true);
+		ul_bind_conv(b, prefix, &N->m.conv, n, h, w, L->c1, L->s, true);
 		N->saved_floats = ul_conv_module_saved(&N->m.conv);
 	} else if (!strcmp(m, "C3k2")) {
 		N->kind = C3K2;
-		bind_c3k2(b, prefix, L, &N->m.c3k2, n, h, w);
+		ul_bind_c3k2(b, prefix, L, &N->m.c3k2, n, h, w);
 		N->saved_floats = b->failed ? 0 : ul_c3k2_saved(&N->m.c3k2);
 	} else if (!strcmp(m, "SPPF")) {
 		N->kind = SPPF;
 		struct ul_sppf *s = &N->m.sppf;
-		bind_cv1(b, prefix, &s->cv1, n, h, w, L->c1, false);
-		bind_beside(b, prefix, "cv2", &s->cv2, &s->cv1.conv, (UL_SPPF_POOLS + 1) * s->cv1.conv.c_out, true);
+		ul_bind_cv1(b, prefix, &s->cv1, n, h, w, L->c1, false);
+		ul_bind_beside(b, prefix, "cv2", &s->cv2, &s->cv1.conv, (UL_SPPF_POOLS + 1) * s->cv1.conv.c_out, true);
 		s->pool_k = L->k;
 		s->add = L->shortcut && L->c1 == L->c2;
 		N->saved_floats = b->failed ? 0 : ul_sppf_saved(s);
 	} else if (!strcmp(m, "C2PSA")) {
 		N->kind = C2PSA;
 		struct ul_c2psa *c = &N->m.c2psa;
-		bind_cv1(b, prefix, &c->cv1, n, h, w, L->c1, true);
-		bind_beside(b, prefix, "cv2", &c->cv2, &c->cv1.conv, c->cv1.conv.c_out, true);
+		ul_bind_cv1(b, prefix, &c->cv1, n, h, w, L->c1, true);
+		ul_bind_beside(b, prefix, "cv2", &c->cv2, &c->cv1.conv, c->cv1.conv.c_out, true);
 		c->n = L->repeats;
 		int half = c->cv1.conv.c_out / 2;
 		if (c->n > UL_C2PSA_MAX || half < 64)
-			bind_fail(b, "%s: C2PSA takes at most %d blocks of at least 64 channels", prefix, UL_C2PSA_MAX);
+			ul_bind_fail(b, "%s: C2PSA takes at most %d blocks of at least 64 channels", prefix, UL_C2PSA_MAX);
 		for (int k = 0; !b->failed && k < c->n; k++) {
 			char sub[UL_TENSOR_NAME];
-			join(b, sub, "%s.m.%d", prefix, k);
-			bind_psablock(b, sub, &c->m[k], &c->cv1.conv, half, half / 64);
+			ul_bind_join(b, sub, "%s.m.%d", prefix, k);
+			ul_bind_psablock(b, sub, &c->m[k], &c->cv1.conv, half, half / 64);
 		}
 		N->saved_floats = b->failed ? 0 : ul_c2psa_saved(c);
 	} else if (!strcmp(m, "nn.Upsample")) {
@@ -390,7 +107,7 @@ static void bind_layer(struct ul_net *net, struct binder *b, int i)
 			int j = L->from[k];
 			N->concat_c[k] = j < 0 ? 3 : net->layers[j].c;
 			if ((j < 0 ? net->h : net->layers[j].h) != h || (j < 0 ? net->w : net->layers[j].w) != w)
-				bind_fail(b, "%s: Concat of maps of different sizes", prefix);
+				ul_bind_fail(b, "%s: Concat of maps of different sizes", prefix);
 		}
 		N->m.concat = (struct ul_concat){ (size_t)n * h * w, L->nfrom, N->concat_c };
 	} else if (!strcmp(m, "Detect")) {
@@ -398,14 +115,14 @@ static void bind_layer(struct ul_net *net, struct binder *b, int i)
 		N->c = 0;
 		for (int l = 0; l < LEVELS; l++)
 			if (L->from[l] < 0)
-				bind_fail(b, "%s: Detect's inputs are layers, not the image", prefix);
+				ul_bind_fail(b, "%s: Detect's inputs are layers, not the image", prefix);
 		if (b->failed)
 			return;
 		for (int copy = 0; copy < 2; copy++)
 			for (int l = 0; l < LEVELS; l++) {
 				const struct ul_net_layer *in = &net->layers[L->from[l]];
 				struct ul_detect_level *d = &N->m.detect[copy * LEVELS + l];
-				bind_detect_level(b, d, prefix, copy, l, n, in->h, in->w, in->c);
+				ul_bind_detect_level(b, d, prefix, copy, l, n, in->h, in->w, in->c);
 				N->saved_floats = max_size(N->saved_floats, b->failed ? 0 : ul_detect_level_saved(d));
 				for (int part = 0; part < 2; part++) {
 					char name[24];
@@ -417,21 +134,21 @@ static void bind_layer(struct ul_net *net, struct binder *b, int i)
 		N->kind = CLASSIFY;
 		struct ul_classify *c = &N->m.classify;
 		char sub[UL_TENSOR_NAME];
-		join(b, sub, "%s.conv", prefix);
-		bind_conv(b, sub, &c->conv, n, h, w, L->c1, 1, true);
-		join(b, sub, "%s.linear", prefix);
-		const struct ul_tensor_spec *wt = need(b, sub, "weight", 2), *bias = need(b, sub, "bias", 1);
+		ul_bind_join(b, sub, "%s.conv", prefix);
+		ul_bind_conv(b, sub, &c->conv, n, h, w, L->c1, 1, true);
+		ul_bind_join(b, sub, "%s.linear", prefix);
+		const struct ul_tensor_spec *wt = ul_bind_need(b, sub, "weight", 2), *bias = ul_bind_need(b, sub, "bias", 1);
 		if (!b->failed) {
 			c->nc = wt->shape[0];
-			c->weight = param(b, wt), c->dweight = grad(b, wt);
-			c->bias = param(b, bias), c->dbias = grad(b, bias);
+			c->weight = ul_bind_param(b, wt), c->dweight = ul_bind_grad(b, wt);
+			c->bias = ul_bind_param(b, bias), c->dbias = ul_bind_grad(b, bias);
 			c->dropout = net->dropout;
 			N->saved_floats = ul_classify_saved(c);
 		}
 		N->h = N->w = 1;
 		add_output(net, "logits", n, 1, 1, L->c2, 0);
 	} else {
-		bind_fail(b, "layer %d: the engine cannot run %s", i, m);
+		ul_bind_fail(b, "layer %d: the engine cannot run %s", i, m);
 	}
 	if (N->kind == CONV && !b->failed)
 		N->h = ul_conv2d_out_h(&N->m.conv.conv), N->w = ul_conv2d_out_w(&N->m.conv.conv);
@@ -470,7 +187,7 @@ static size_t output_floats(const struct ul_net_output *o)
 }
 
 /* Every block of the arena with its lifetime. */
-static int plan_memory(struct ul_net *net, struct plan *p)
+static int plan_memory(struct ul_net *net, struct ul_plan *p)
 {
 	const struct ul_graph *g = net->graph;
 	int L = g->nlayers;
@@ -484,22 +201,22 @@ static int plan_memory(struct ul_net *net, struct plan *p)
 					first = j < first ? j : first, last = j > last ? j : last;
 		if (N->kind == DETECT) {
 			for (int k = 0; k < 2 * LEVELS; k++)
-				rc |= plan_add(p, N->saved_floats, i, 2 * L - i, &N->level_saved[k]);
+				rc |= ul_plan_add(p, N->saved_floats, i, 2 * L - i, &N->level_saved[k]);
 			continue;
 		}
 		bool is_output = i == L - 1;
 		int y_end = is_output ? 2 * L + 1 : last < 0 ? i : 2 * L - first;
-		rc |= plan_add(p, out_floats(N), i, y_end, &N->y);
-		rc |= plan_add(p, N->saved_floats, i, 2 * L - i, &N->saved);
-		rc |= plan_add(p, out_floats(N), is_output ? L : last < 0 ? 2 * L - i : 2 * L - last, 2 * L - i, &N->dy);
+		rc |= ul_plan_add(p, out_floats(N), i, y_end, &N->y);
+		rc |= ul_plan_add(p, N->saved_floats, i, 2 * L - i, &N->saved);
+		rc |= ul_plan_add(p, out_floats(N), is_output ? L : last < 0 ? 2 * L - i : 2 * L - last, 2 * L - i, &N->dy);
 	}
 	int head = L - 1;
 	for (int k = 0; k < net->noutputs; k++) {
 		struct ul_net_output *o = &net->outputs[k];
 		if (net->layers[head].kind != DETECT)
 			continue;  /* the head's own output */
-		rc |= plan_add(p, output_floats(o), head, 2 * L + 1, &o->data);
-		rc |= plan_add(p, output_floats(o), L, 2 * L - head, &o->grad);
+		rc |= ul_plan_add(p, output_floats(o), head, 2 * L + 1, &o->data);
+		rc |= ul_plan_add(p, output_floats(o), L, 2 * L - head, &o->grad);
 	}
 	return rc;
 }
@@ -509,23 +226,23 @@ int ul_net_create(struct ul_net *net, const struct ul_graph *g, const struct ul_
 {
 	memset(net, 0, sizeof *net);
 	net->graph = g, net->weights = w, net->batch = batch, net->h = h, net->w = w_, net->dropout = dropout;
-	struct binder b = { w, err, 0 };
+	struct ul_binder b = { w, err, 0 };
 	int stride = 1;
 	for (int i = 0; i < g->nlayers; i++)
 		stride = g->layers[i].stride > stride ? g->layers[i].stride : stride;
 	if (g->nlayers < 1)
-		bind_fail(&b, "the model has no layers");
+		ul_bind_fail(&b, "the model has no layers");
 	else if (batch < 1 || h < stride || w_ < stride || h % stride || w_ % stride)
-		bind_fail(&b, "images of %dx%d in batches of %d: sides must be multiples of %d", h, w_, batch, stride);
+		ul_bind_fail(&b, "images of %dx%d in batches of %d: sides must be multiples of %d", h, w_, batch, stride);
 	else if (!(net->layers = calloc((size_t)g->nlayers, sizeof *net->layers)))
-		bind_fail(&b, "out of memory");
+		ul_bind_fail(&b, "out of memory");
 	for (int i = 0; !b.failed && i < g->nlayers; i++)
 		bind_layer(net, &b, i);
-	struct plan p = { 0 };
+	struct ul_plan p = { 0 };
 	if (!b.failed && plan_memory(net, &p))
-		bind_fail(&b, "out of memory");
+		ul_bind_fail(&b, "out of memory");
 	if (!b.failed) {
-		net->arena_floats = plan_place(&p);
+		net->arena_floats = ul_plan_place(&p);
 		net->scratch_floats = (size_t)batch * h * w_ * 3;  /* a discarded image gradient */
 		for (int i = 0; i < g->nlayers; i++) {
 			net->workspace_floats = max_size(net->workspace_floats, layer_workspace(&net->layers[i]));
@@ -535,12 +252,12 @@ int ul_net_create(struct ul_net *net, const struct ul_graph *g, const struct ul_
 		net->workspace = malloc(sizeof(float) * (net->workspace_floats + 1));
 		net->scratch = malloc(sizeof(float) * (net->scratch_floats + 1));
 		if (!net->arena || !net->workspace || !net->scratch)
-			bind_fail(&b, "out of memory for %zu MB of activations",
+			ul_bind_fail(&b, "out of memory for %zu MB of activations",
 				  (net->arena_floats + net->workspace_floats + net->scratch_floats) * sizeof(float) >> 20);
-		for (int k = 0; !b.failed && k < p.n; k++)
-			*p.blocks[k].ptr = net->arena + p.blocks[k].offset;
+		if (!b.failed)
+			ul_plan_bind(&p, net->arena);
 	}
-	free(p.blocks);
+	ul_plan_free(&p);
 	if (b.failed) {
 		ul_net_free(net);
 		return -1;
