@@ -11,14 +11,12 @@
 #include "nn/c3k2.h"
 #include "nn/classify.h"
 #include "nn/concat.h"
-#include "nn/detect_level.h"
+#include "nn/head.h"
 #include "nn/plan.h"
 #include "nn/sppf.h"
 #include "nn/upsample.h"
 
 enum kind { CONV, C3K2, SPPF, C2PSA, UPSAMPLE, CONCAT, DETECT, CLASSIFY };
-
-#define LEVELS 3
 
 struct ul_net_layer {
 	enum kind kind;
@@ -30,13 +28,12 @@ struct ul_net_layer {
 		struct ul_upsample upsample;
 		struct ul_concat concat;
 		struct ul_classify classify;
-		struct ul_detect_level detect[2 * LEVELS];  /* one-to-many levels, then one-to-one */
+		struct ul_head head;
 	} m;
 	int concat_c[UL_MAX_FROM];
 	int n, h, w, c;                 /* output */
-	size_t saved_floats;            /* per detect level for DETECT */
+	size_t saved_floats;
 	float *y, *dy, *saved;
-	float *level_saved[2 * LEVELS];
 	bool filled;                    /* dy holds a contribution in this backward pass */
 };
 
@@ -47,13 +44,12 @@ static size_t max_size(size_t a, size_t b)
 
 /* ---- creation ---- */
 
-static const char *const detect_parts[] = { "box", "cls" };
-
-static void add_output(struct ul_net *net, const char *name, int n, int h, int w, int c, int stride)
+int ul_net_add_output(struct ul_net *net, const char *name, int n, int h, int w, int c, int stride)
 {
-	struct ul_net_output *o = &net->outputs[net->noutputs++];
+	struct ul_net_output *o = &net->outputs[net->noutputs];
 	snprintf(o->name, sizeof o->name, "%s", name);
 	o->n = n, o->h = h, o->w = w, o->c = c, o->stride = stride;
+	return net->noutputs++;
 }
 
 /* Binds layer i; its inputs' shapes are known. */
@@ -110,26 +106,19 @@ static void bind_layer(struct ul_net *net, struct ul_binder *b, int i)
 				ul_bind_fail(b, "%s: Concat of maps of different sizes", prefix);
 		}
 		N->m.concat = (struct ul_concat){ (size_t)n * h * w, L->nfrom, N->concat_c };
-	} else if (!strcmp(m, "Detect")) {
+	} else if (!strcmp(m, "Detect") || !strcmp(m, "Segment26") || !strcmp(m, "Pose26") || !strcmp(m, "OBB26")) {
 		N->kind = DETECT;
 		N->c = 0;
-		for (int l = 0; l < LEVELS; l++)
-			if (L->from[l] < 0)
-				ul_bind_fail(b, "%s: Detect's inputs are layers, not the image", prefix);
-		if (b->failed)
-			return;
-		for (int copy = 0; copy < 2; copy++)
-			for (int l = 0; l < LEVELS; l++) {
-				const struct ul_net_layer *in = &net->layers[L->from[l]];
-				struct ul_detect_level *d = &N->m.detect[copy * LEVELS + l];
-				ul_bind_detect_level(b, d, prefix, copy, l, n, in->h, in->w, in->c);
-				N->saved_floats = max_size(N->saved_floats, b->failed ? 0 : ul_detect_level_saved(d));
-				for (int part = 0; part < 2; part++) {
-					char name[24];
-					snprintf(name, sizeof name, "%s.%s.%d", copy ? "one2one" : "one2many", detect_parts[part], l);
-					add_output(net, name, n, in->h, in->w, part ? net->graph->nc : 4, net->graph->strides[l]);
-				}
-			}
+		int in[UL_HEAD_LEVELS][4];
+		for (int l = 0; l < UL_HEAD_LEVELS; l++) {
+			const struct ul_net_layer *from = L->from[l] < 0 ? NULL : &net->layers[L->from[l]];
+			if (!from)
+				ul_bind_fail(b, "%s: %s's inputs are layers, not the image", prefix, m);
+			else
+				in[l][0] = from->n, in[l][1] = from->h, in[l][2] = from->w, in[l][3] = from->c;
+		}
+		if (!b->failed)
+			ul_head_bind(&N->m.head, b, net, L, i, (const int (*)[4])in);
 	} else if (!strcmp(m, "Classify")) {
 		N->kind = CLASSIFY;
 		struct ul_classify *c = &N->m.classify;
@@ -146,7 +135,7 @@ static void bind_layer(struct ul_net *net, struct ul_binder *b, int i)
 			N->saved_floats = ul_classify_saved(c);
 		}
 		N->h = N->w = 1;
-		add_output(net, "logits", n, 1, 1, L->c2, 0);
+		ul_net_add_output(net, "logits", n, 1, 1, L->c2, 0);
 	} else {
 		ul_bind_fail(b, "layer %d: the engine cannot run %s", i, m);
 	}
@@ -155,7 +144,7 @@ static void bind_layer(struct ul_net *net, struct ul_binder *b, int i)
 	else if (N->kind == UPSAMPLE)
 		N->h = h * L->factor, N->w = w * L->factor;
 	if (i == net->graph->nlayers - 1 && N->kind != DETECT && N->kind != CLASSIFY)
-		add_output(net, "output", n, N->h, N->w, N->c, L->stride);
+		ul_net_add_output(net, "output", n, N->h, N->w, N->c, L->stride);
 }
 
 static size_t layer_workspace(const struct ul_net_layer *N)
@@ -166,12 +155,7 @@ static size_t layer_workspace(const struct ul_net_layer *N)
 	case SPPF: return ul_sppf_workspace(&N->m.sppf);
 	case C2PSA: return ul_c2psa_workspace(&N->m.c2psa);
 	case CLASSIFY: return ul_classify_workspace(&N->m.classify);
-	case DETECT: {
-		size_t most = 0;
-		for (int k = 0; k < 2 * LEVELS; k++)
-			most = max_size(most, ul_detect_level_workspace(&N->m.detect[k]));
-		return most;
-	}
+	case DETECT: return ul_head_workspace(&N->m.head);
 	default: return 0;
 	}
 }
@@ -200,8 +184,7 @@ static int plan_memory(struct ul_net *net, struct ul_plan *p)
 				if (g->layers[j].from[k] == i)
 					first = j < first ? j : first, last = j > last ? j : last;
 		if (N->kind == DETECT) {
-			for (int k = 0; k < 2 * LEVELS; k++)
-				rc |= ul_plan_add(p, N->saved_floats, i, 2 * L - i, &N->level_saved[k]);
+			rc |= ul_head_plan(&N->m.head, p, i, 2 * L - i);
 			continue;
 		}
 		bool is_output = i == L - 1;
@@ -332,13 +315,13 @@ void ul_net_forward(struct ul_net *net, const float *images, bool train)
 			ul_concat_forward(&N->m.concat, parts, N->y);
 			break;
 		}
-		case DETECT:
-			for (int k = 0; k < 2 * LEVELS; k++) {
-				struct ul_net_output *o = &net->outputs[2 * k];
-				ul_detect_level_forward(&N->m.detect[k], input_of(net, images, L->from[k % LEVELS]), o[0].data,
-							o[1].data, N->level_saved[k], ws, train);
-			}
+		case DETECT: {
+			const float *x3[UL_HEAD_LEVELS];
+			for (int l = 0; l < UL_HEAD_LEVELS; l++)
+				x3[l] = input_of(net, images, L->from[l]);
+			ul_head_forward(&N->m.head, net, x3, train);
 			break;
+		}
 		}
 	}
 	if (train)
@@ -389,13 +372,11 @@ static void backward_layer(struct ul_net *net, int i)
 	if (N->kind != DETECT && !N->filled)
 		memset(N->dy, 0, sizeof(float) * out_floats(N));  /* nothing consumed this output */
 	if (N->kind == DETECT) {
-		for (int k = 0; k < 2 * LEVELS; k++) {
-			int j = L->from[k % LEVELS];
-			const struct ul_net_output *o = &net->outputs[2 * k];
-			float *dx = N->m.detect[k].detached ? NULL : grad_target(net, j, true);
-			ul_detect_level_backward(&N->m.detect[k], net->layers[j].y, N->level_saved[k], o[0].grad, o[1].grad, dx,
-						 ws);
-		}
+		const float *x3[UL_HEAD_LEVELS];
+		float *dx3[UL_HEAD_LEVELS];
+		for (int l = 0; l < UL_HEAD_LEVELS; l++)
+			x3[l] = net->layers[L->from[l]].y, dx3[l] = grad_target(net, L->from[l], true);
+		ul_head_backward(&N->m.head, net, x3, dx3);
 		return;
 	}
 	if (N->kind == CONCAT) {

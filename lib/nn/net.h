@@ -11,8 +11,8 @@
  * The net's outputs are the head's raw maps, NHWC: for Detect, per level
  * l (stride 8, 16, 32), "one2many.box.l" (4: left, top, right, bottom
  * distances in grid units), "one2many.cls.l" (nc logits), then the same
- * four-by-three for "one2one", whose branches see detached features; for
- * Classify, "logits" (n, 1, 1, nc); for a headless graph (a backbone, or a
+ * for "one2one", whose branches see detached features; Segment26, Pose26
+ * and OBB26 add theirs (head.h); for Classify, "logits" (n, 1, 1, nc); for a headless graph (a backbone, or a
  * test's few layers) the last layer's map, "output". The loss writes each output's grad,
  * then calls backward. */
 #ifndef UL_NN_NET_H
@@ -25,7 +25,7 @@
 
 #include "nn/weights.h"
 
-#define UL_NET_OUTPUTS 24
+#define UL_NET_OUTPUTS 32
 
 struct ul_net_output {
 	char name[24];
@@ -66,6 +66,9 @@ void ul_net_forward(struct ul_net *net, const float *images, bool train);
 /* After a training forward and the outputs' grads: parameter gradients
  * added into the weights' grads (zero them between steps). */
 void ul_net_backward(struct ul_net *net);
+
+/* Adds an output (the head's binding does); its index. */
+int ul_net_add_output(struct ul_net *net, const char *name, int n, int h, int w, int c, int stride);
 
 /* The output of that name, or NULL. */
 const struct ul_net_output *ul_net_output(const struct ul_net *net, const char *name);
