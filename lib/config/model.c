@@ -1,20 +1,17 @@
 #include "config/model.h"
 
-#include <errno.h>
 #include <stdbool.h>
-#include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
 
 #include "core/share.h"
 #include "core/yaml_load.h"
+#include "nn/safetensors.h"
 
 /* Every YOLO26 model is P3-P5: the largest stride is 32. */
 #define YOLO26_STRIDE 32
-#define MAX_HEADER (100u << 20)
 
 static const char *const suffixes[][2] = {
 	{ "", "detect" }, { "-seg", "segment" }, { "-pose", "pose" }, { "-obb", "obb" }, { "-cls", "classify" },
@@ -107,25 +104,16 @@ static jv from_yaml(const char *path)
 	return out;
 }
 
-/* A safetensors file: 8 bytes of little-endian header length, then the
- * header, JSON, whose "__metadata__" holds strings. */
+/* A checkpoint: its facts are in the __metadata__ of its safetensors header. */
 static jv from_checkpoint(const char *path)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return jv_invalid_with_msg(jv_string_fmt("%s: %s", path, strerror(errno)));
-	unsigned char len8[8];
-	uint64_t len = 0;
-	bool ok = fread(len8, 1, 8, f) == 8;
-	for (int i = 7; ok && i >= 0; i--)
-		len = len << 8 | len8[i];
-	char *text = ok && len > 1 && len < MAX_HEADER ? malloc(len) : NULL;
-	ok = text && fread(text, 1, len, f) == len;
-	fclose(f);
-	jv header = ok ? jv_parse_sized(text, (int)len) : jv_invalid();
-	free(text);
-	jv meta = jv_get_kind(header) == JV_KIND_OBJECT ? jv_object_get(header, jv_string("__metadata__")) : (jv_free(header), jv_null());
-	if (jv_get_kind(meta) != JV_KIND_OBJECT) {
+	struct ul_safetensors st;
+	jv err;
+	if (ul_safetensors_open_header(&st, path, &err) < 0)
+		return err;
+	jv meta = jv_copy(st.metadata);
+	ul_safetensors_close(&st);
+	if (jv_object_length(jv_copy(meta)) == 0) {
 		jv_free(meta);
 		return jv_invalid_with_msg(jv_string_fmt("%s is not a safetensors checkpoint with metadata", path));
 	}
