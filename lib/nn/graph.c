@@ -438,6 +438,9 @@ int ul_graph_build(struct ul_graph *g, jv yaml, char scale, int nc, int imgsz, j
 	jv yaml_nc = jv_object_get(jv_copy(yaml), jv_string("nc"));
 	g->nc = nc > 0 ? nc : jv_get_kind(yaml_nc) == JV_KIND_NUMBER ? (int)jv_number_value(yaml_nc) : 80;
 	jv_free(yaml_nc);
+	jv channels = jv_object_get(jv_copy(yaml), jv_string("channels"));
+	g->channels = jv_get_kind(channels) == JV_KIND_NUMBER && jv_number_value(channels) >= 1 ? (int)jv_number_value(channels) : 3;
+	jv_free(channels);
 	jv kpt = jv_object_get(jv_copy(yaml), jv_string("kpt_shape"));
 	g->kpt_shape[0] = (int)number_at(kpt, 0, 0);
 	g->kpt_shape[1] = (int)number_at(kpt, 1, 0);
@@ -512,7 +515,7 @@ int ul_graph_build(struct ul_graph *g, jv yaml, char scale, int nc, int imgsz, j
 			break;
 		}
 		int first = L->from[0];
-		L->c1 = first < 0 ? 3 : g->layers[first].c2;
+		L->c1 = first < 0 ? g->channels : g->layers[first].c2;
 		L->stride = first < 0 ? 1 : g->layers[first].stride;
 		L->first = g->tensors.n;
 		snprintf(b.prefix, sizeof b.prefix, "model.%d", i % 1000);
@@ -545,7 +548,7 @@ int ul_graph_build(struct ul_graph *g, jv yaml, char scale, int nc, int imgsz, j
 			L->stride /= L->factor;
 		} else if (!strcmp(m, "Concat")) {
 			for (int k = 0; k < L->nfrom; k++)
-				L->c2 += L->from[k] < 0 ? 3 : g->layers[L->from[k]].c2;
+				L->c2 += L->from[k] < 0 ? g->channels : g->layers[L->from[k]].c2;
 		} else if (!strcmp(m, "Detect") || !strcmp(m, "Segment26") || !strcmp(m, "Pose26") || !strcmp(m, "OBB26")) {
 			if (L->nfrom != 3) {
 				rc = fail(err, "layer %d: %s takes three inputs (P3, P4, P5)", i, m);

@@ -33,6 +33,7 @@ struct ul_graph {
 	char task[16];
 	char scale;               /* n s m l x */
 	int nc;
+	int channels;             /* of the input image: the YAML's "channels", or 3 */
 	int kpt_shape[2];         /* pose */
 	int nlayers;
 	struct ul_layer *layers;

@@ -101,7 +101,7 @@ static void bind_layer(struct ul_net *net, struct ul_binder *b, int i)
 		N->kind = CONCAT;
 		for (int k = 0; k < L->nfrom; k++) {
 			int j = L->from[k];
-			N->concat_c[k] = j < 0 ? 3 : net->layers[j].c;
+			N->concat_c[k] = j < 0 ? net->graph->channels : net->layers[j].c;
 			if ((j < 0 ? net->h : net->layers[j].h) != h || (j < 0 ? net->w : net->layers[j].w) != w)
 				ul_bind_fail(b, "%s: Concat of maps of different sizes", prefix);
 		}
@@ -226,7 +226,7 @@ int ul_net_create(struct ul_net *net, const struct ul_graph *g, const struct ul_
 		ul_bind_fail(&b, "out of memory");
 	if (!b.failed) {
 		net->arena_floats = ul_plan_place(&p);
-		net->scratch_floats = (size_t)batch * h * w_ * 3;  /* a discarded image gradient */
+		net->scratch_floats = (size_t)batch * h * w_ * g->channels;  /* a discarded image gradient */
 		for (int i = 0; i < g->nlayers; i++) {
 			net->workspace_floats = max_size(net->workspace_floats, layer_workspace(&net->layers[i]));
 			net->scratch_floats = max_size(net->scratch_floats, out_floats(&net->layers[i]));
@@ -332,28 +332,46 @@ void ul_net_forward(struct ul_net *net, const float *images, bool train)
  * contribution of a pass goes straight into dy (a module that adds gets
  * it zeroed first); later ones from a module that overwrites go to
  * scratch, and finish_grad adds them in. The image needs none: NULL. */
+/* The gradient of layer j's output (j < 0: the image's, when asked for),
+ * its size, and whether this pass has written it yet. */
+static float *grad_of(struct ul_net *net, int j, size_t *n, bool **filled)
+{
+	if (j < 0) {
+		*n = (size_t)net->batch * net->h * net->w * net->graph->channels;
+		*filled = &net->dimages_filled;
+		return net->dimages;
+	}
+	struct ul_net_layer *N = &net->layers[j];
+	*n = out_floats(N);
+	*filled = &N->filled;
+	return N->dy;
+}
+
 static float *grad_target(struct ul_net *net, int j, bool adds)
 {
-	if (j < 0)
+	size_t n;
+	bool *filled;
+	float *dy = grad_of(net, j, &n, &filled);
+	if (!dy)
 		return NULL;
-	struct ul_net_layer *N = &net->layers[j];
-	if (!N->filled) {
-		N->filled = true;
+	if (!*filled) {
+		*filled = true;
 		if (adds)
-			memset(N->dy, 0, sizeof(float) * out_floats(N));
-		return N->dy;
+			memset(dy, 0, sizeof(float) * n);
+		return dy;
 	}
-	return adds ? N->dy : net->scratch;
+	return adds ? dy : net->scratch;
 }
 
 static void finish_grad(struct ul_net *net, int j, const float *target)
 {
-	if (j < 0 || target != net->scratch)
+	size_t n;
+	bool *filled;
+	float *dy = grad_of(net, j, &n, &filled);
+	if (!dy || target != net->scratch)
 		return;
-	struct ul_net_layer *N = &net->layers[j];
-	size_t n = out_floats(N);
 	for (size_t e = 0; e < n; e++)
-		N->dy[e] += net->scratch[e];
+		dy[e] += net->scratch[e];
 }
 
 /* Modules that need a dx even for the image get the scratch, discarded. */
@@ -411,6 +429,7 @@ void ul_net_backward(struct ul_net *net)
 	int L = net->graph->nlayers;
 	for (int i = 0; i < L; i++)
 		net->layers[i].filled = false;
+	net->dimages_filled = false;
 	net->layers[L - 1].filled = true;  /* the head's gradient comes from the loss */
 	for (int i = L - 1; i >= 0; i--)
 		backward_layer(net, i);

@@ -43,6 +43,8 @@ struct ul_net {
 	float dropout;        /* Classify, training only */
 	uint64_t seed;        /* this step's dropout mask */
 	const float *images;  /* the last forward's, read again by backward */
+	float *dimages;       /* the caller's, if it wants the images' gradient */
+	bool dimages_filled;
 	struct ul_net_layer *layers;
 	int noutputs;
 	struct ul_net_output outputs[UL_NET_OUTPUTS];
@@ -64,7 +66,9 @@ size_t ul_net_floats(const struct ul_net *net);
 void ul_net_forward(struct ul_net *net, const float *images, bool train);
 
 /* After a training forward and the outputs' grads: parameter gradients
- * added into the weights' grads (zero them between steps). */
+ * added into the weights' grads (zero them between steps), and the images'
+ * gradient written to dimages when the caller set it (training never
+ * needs it; the reference tests do). */
 void ul_net_backward(struct ul_net *net);
 
 /* Adds an output (the head's binding does); its index. */
