@@ -17,6 +17,7 @@
 #include "config/params.h"
 #include "core/args.h"
 #include "core/error.h"
+#include "core/scalar.h"
 #include "core/tool.h"
 #include "core/upstream.h"
 #include "core/writer.h"
@@ -34,7 +35,8 @@ static const struct ul_arg validate_args[] = {
 static const struct ul_tool validate_tool = {
 	.name = "ul-validate",
 	.summary = "check a run's parameters, model and dataset before training",
-	.usage = "ul-validate [model=M] [key=value ...] [cfg=FILE.yaml] < dataset | ul-validate --schema | --defaults",
+	.usage = "ul-validate [model=M] [key=value ...] [cfg=FILE.yaml] < dataset | ul-validate --schema | --defaults"
+		 " | --summary [model=M] [imgsz=N] [nc=N]",
 	.args = validate_args,
 	.open = true,  /* every training parameter, checked against the schema */
 };
@@ -122,50 +124,141 @@ static void check_files(jv args, const char *task, jv *errors)
 	jv_free(resume);
 }
 
-/* Builds the model's graph for this dataset and imgsz, and adds what it
- * costs to the model's facts: parameters, and GFLOPs per image. A model
- * that does not build is an error. */
-static jv with_summary(jv model, jv dataset, jv args, jv *errors)
+/* Builds the model's graph for this dataset (its nc and keypoints replace
+ * the config's, as in Ultralytics; null: the config's own) and imgsz. 0, or
+ * -1 with the reason in *why. */
+static int build_graph(jv model, jv dataset, int imgsz, struct ul_graph *g, jv *why)
 {
+	memset(g, 0, sizeof *g);
 	jv file = ul_model_yaml_file(model);
 	jv yaml = jv_is_valid(file) ? ul_yaml_load_file(jv_string_value(file)) : jv_copy(file);
 	if (!jv_is_valid(yaml)) {
-		jv why = jv_invalid_get_msg(yaml);
-		add_error(errors, "model", "model", NULL, "%s", jv_string_value(why));
-		jv_free(why);
+		*why = jv_invalid_get_msg(yaml);
 		jv_free(file);
-		return model;
+		return -1;
 	}
-	/* the dataset's keypoints replace the config's, as in Ultralytics */
-	jv kpt = jv_object_get(jv_copy(dataset), jv_string("kpt_shape"));
+	jv kpt = jv_get_kind(dataset) == JV_KIND_OBJECT ? jv_object_get(jv_copy(dataset), jv_string("kpt_shape")) : jv_null();
 	if (jv_get_kind(kpt) == JV_KIND_ARRAY && jv_get_kind(yaml) == JV_KIND_OBJECT)
 		yaml = jv_object_set(yaml, jv_string("kpt_shape"), kpt);
 	else
 		jv_free(kpt);
 	jv scale = jv_object_get(jv_copy(model), jv_string("scale"));
-	jv nc = jv_object_get(jv_copy(dataset), jv_string("nc"));
+	jv nc = jv_get_kind(dataset) == JV_KIND_OBJECT ? jv_object_get(jv_copy(dataset), jv_string("nc")) : jv_null();
+	jv err = jv_invalid();
+	int rc = 0;
+	if (jv_get_kind(yaml) != JV_KIND_OBJECT ||
+	    ul_graph_build(g, yaml, jv_get_kind(scale) == JV_KIND_STRING ? jv_string_value(scale)[0] : 0,
+			   jv_get_kind(nc) == JV_KIND_NUMBER ? (int)jv_number_value(nc) : 0, imgsz, &err) < 0) {
+		jv msg = jv_invalid_has_msg(jv_copy(err)) ? jv_invalid_get_msg(err) : jv_string("not a model YAML");
+		*why = jv_string_fmt("%s: %s", jv_string_value(file), jv_string_value(msg));
+		jv_free(msg);
+		rc = -1;
+	} else {
+		jv_free(err);
+	}
+	jv_free(scale);
+	jv_free(nc);
+	jv_free(yaml);
+	jv_free(file);
+	return rc;
+}
+
+/* Adds what the model costs to its facts: parameters, GFLOPs per image,
+ * and the layer table. A model that does not build is an error. */
+static jv with_summary(jv model, jv dataset, jv args, jv *errors)
+{
 	jv imgsz = jv_object_get(jv_copy(args), jv_string("imgsz"));
 	struct ul_graph g;
-	jv err = jv_invalid();
-	if (jv_get_kind(yaml) != JV_KIND_OBJECT ||
-	    ul_graph_build(&g, yaml, jv_get_kind(scale) == JV_KIND_STRING ? jv_string_value(scale)[0] : 0,
-			   jv_get_kind(nc) == JV_KIND_NUMBER ? (int)jv_number_value(nc) : 0,
-			   jv_get_kind(imgsz) == JV_KIND_NUMBER ? (int)jv_number_value(imgsz) : 640, &err) < 0) {
-		jv why = jv_invalid_has_msg(jv_copy(err)) ? jv_invalid_get_msg(err) : jv_string("not a model YAML");
-		add_error(errors, "model", "model", NULL, "%s: %s", jv_string_value(file), jv_string_value(why));
+	jv why;
+	if (build_graph(model, dataset, jv_get_kind(imgsz) == JV_KIND_NUMBER ? (int)jv_number_value(imgsz) : 640, &g, &why)) {
+		add_error(errors, "model", "model", NULL, "%s", jv_string_value(why));
 		jv_free(why);
 	} else {
 		model = jv_object_set(model, jv_string("parameters"), jv_number((double)ul_graph_parameters(&g)));
 		model = jv_object_set(model, jv_string("gflops"), jv_number(round(g.gflops * 10) / 10));
-		jv_free(err);
+		model = jv_object_set(model, jv_string("layers"), ul_graph_layers(&g));
 	}
 	ul_graph_free(&g);
-	jv_free(scale);
-	jv_free(nc);
 	jv_free(imgsz);
-	jv_free(yaml);
-	jv_free(file);
 	return model;
+}
+
+/* 2572280 as "2,572,280". */
+static void with_commas(size_t n, char *out, size_t cap)
+{
+	char digits[32];
+	int len = snprintf(digits, sizeof digits, "%zu", n), o = 0;
+	for (int i = 0; i < len && (size_t)o + 2 < cap; i++) {
+		if (i && (len - i) % 3 == 0)
+			out[o++] = ',';
+		out[o++] = digits[i];
+	}
+	out[o] = 0;
+}
+
+/* --summary: the model's layer table and totals, as text, like
+ * Ultralytics' model.info(); model= (yolo26n.yaml), imgsz= (640) and nc=
+ * (the config's) may follow. */
+static int print_summary(int argc, char **argv)
+{
+	const char *name = "yolo26n.yaml";
+	int imgsz = 640, nc = 0;
+	for (int i = 1; i < argc; i++) {
+		const char *v = strchr(argv[i], '=') ? strchr(argv[i], '=') + 1 : "";
+		jv number = ul_scalar_int(v, strlen(v));
+		int x = jv_get_kind(number) == JV_KIND_NUMBER ? (int)jv_number_value(number) : -1;
+		jv_free(number);
+		if (!strncmp(argv[i], "model=", 6))
+			name = v;
+		else if (!strncmp(argv[i], "imgsz=", 6) && x >= 32 && x <= 8192)
+			imgsz = x;
+		else if (!strncmp(argv[i], "nc=", 3) && x >= 1 && x <= 100000)
+			nc = x;
+		else if (strcmp(argv[i], "--summary"))
+			return ul_fail(UL_EXIT_USAGE, ul_error_record("usage",
+				"--summary takes model=, imgsz= (32 to 8192) and nc= (1 to 100000) only",
+				"ul-validate --summary model=yolo26s.yaml imgsz=640"));
+	}
+	jv dataset = nc ? jv_object_set(jv_object(), jv_string("nc"), jv_number(nc)) : jv_null();
+	jv model = ul_model_resolve(name), why;
+	struct ul_graph g;
+	if (!jv_is_valid(model) || build_graph(model, dataset, imgsz, &g, &why)) {
+		jv msg = jv_is_valid(model) ? why : jv_invalid_get_msg(jv_copy(model));
+		int rc = ul_fail(UL_EXIT_FAILED, ul_error_record("model", jv_string_value(msg), NULL));
+		jv_free(msg);
+		jv_free(model);
+		jv_free(dataset);
+		return rc;
+	}
+	printf("%4s  %-16s %3s %10s  %-12s %s\n", "", "from", "n", "params", "module", "channels, stride");
+	jv rows = ul_graph_layers(&g);
+	jv_array_foreach(rows, i, row) {
+		jv from = jv_dump_string(jv_object_get(jv_copy(row), jv_string("from")), 0);
+		jv module = jv_object_get(jv_copy(row), jv_string("module"));
+		double values[5];
+		static const char *const keys[] = { "repeats", "parameters", "c1", "c2", "stride" };
+		for (int k = 0; k < 5; k++) {
+			jv v = jv_object_get(jv_copy(row), jv_string(keys[k]));
+			values[k] = jv_number_value(v);
+			jv_free(v);
+		}
+		char params[32];
+		with_commas((size_t)values[1], params, sizeof params);
+		printf("%4d  %-16s %3.0f %10s  %-12s %.0f -> %.0f, %.0f\n", i, jv_string_value(from), values[0], params,
+		       jv_string_value(module), values[2], values[3], values[4]);
+		jv_free(from);
+		jv_free(module);
+		jv_free(row);
+	}
+	char total[32];
+	with_commas(ul_graph_parameters(&g), total, sizeof total);
+	printf("%s summary: %d layers, %s parameters, %.1f GFLOPs at imgsz %d (%s, nc %d)\n", name, g.nlayers, total, g.gflops,
+	       imgsz, g.task, g.nc);
+	jv_free(rows);
+	ul_graph_free(&g);
+	jv_free(model);
+	jv_free(dataset);
+	return UL_EXIT_OK;
 }
 
 int main(int argc, char **argv)
@@ -174,6 +267,8 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc; i++)
 		if (!strcmp(argv[i], "--schema") || !strcmp(argv[i], "--defaults"))
 			return ul_tool_exit(print_schema(!strcmp(argv[i], "--defaults")));
+		else if (!strcmp(argv[i], "--summary"))
+			return ul_tool_exit(print_summary(argc, argv));
 
 	struct ul_args args;
 	jv dataset = jv_null(), errors = jv_array();

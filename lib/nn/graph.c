@@ -580,6 +580,7 @@ int ul_graph_build(struct ul_graph *g, jv yaml, char scale, int nc, int imgsz, j
 					task = "obb";
 				}
 				snprintf(g->task, sizeof g->task, "%s", task);
+				L->c2 = g->nc;  /* its class maps, for the summary */
 			}
 		} else if (!strcmp(m, "Classify")) {
 			L->c2 = g->nc;
@@ -612,4 +613,30 @@ void ul_graph_free(struct ul_graph *g)
 size_t ul_graph_parameters(const struct ul_graph *g)
 {
 	return g->tensors.params;
+}
+
+jv ul_graph_layers(const struct ul_graph *g)
+{
+	jv rows = jv_array();
+	for (int i = 0; i < g->nlayers; i++) {
+		const struct ul_layer *L = &g->layers[i];
+		size_t params = 0;
+		for (size_t t = L->first; t < L->last; t++)
+			if (!g->tensors.specs[t].buffer)
+				params += ul_tensor_numel(&g->tensors.specs[t]);
+		jv from = jv_array();
+		for (int k = 0; k < L->nfrom; k++)
+			from = jv_array_append(from, jv_number(L->from[k]));
+		jv row = jv_object();
+		row = jv_object_set(row, jv_string("index"), jv_number(i));
+		row = jv_object_set(row, jv_string("from"), from);
+		row = jv_object_set(row, jv_string("repeats"), jv_number(L->repeats));
+		row = jv_object_set(row, jv_string("module"), jv_string(L->module));
+		row = jv_object_set(row, jv_string("parameters"), jv_number((double)params));
+		row = jv_object_set(row, jv_string("c1"), jv_number(L->c1));
+		row = jv_object_set(row, jv_string("c2"), jv_number(L->c2));
+		row = jv_object_set(row, jv_string("stride"), jv_number(L->stride));
+		rows = jv_array_append(rows, row);
+	}
+	return rows;
 }

@@ -53,4 +53,8 @@ void ul_graph_free(struct ul_graph *g);
 /* Trainable parameters, as Ultralytics counts them (buffers excluded). */
 size_t ul_graph_parameters(const struct ul_graph *g);
 
+/* The model summary's rows, one object per layer: index, from, repeats,
+ * module, parameters, channels in and out, stride. */
+jv ul_graph_layers(const struct ul_graph *g);
+
 #endif

@@ -241,4 +241,19 @@ is "$rc" 2 "no dataset at all: usage error"
 run "$VALIDATE" data="$DATA/coco8" </dev/null
 is "$(jq -r .type "$tmp/out" | tr '\n' ' ')" "dataset config " "data= fetches the dataset itself and passes its record on"
 
+# --summary: the layer table and the totals Ultralytics prints; the config
+# record carries the rows
+"$VALIDATE" --summary model=yolo26s.yaml >"$tmp/summary.txt" </dev/null
+like "$(tail -1 "$tmp/summary.txt")" "yolo26s.yaml summary: 24 layers, 10,009,784 parameters, 23.1 GFLOPs at imgsz 640" "--summary: Ultralytics' totals for yolo26s"
+like "$(grep -c ' C3k2 ' "$tmp/summary.txt")" "^8$" "one row per layer: yolo26's eight C3k2"
+"$VALIDATE" --summary model=yolo26n.yaml nc=3 imgsz=320 >"$tmp/summary.txt" </dev/null
+like "$(tail -1 "$tmp/summary.txt")" "2,504,970 parameters.*imgsz 320 .detect, nc 3." "nc= and imgsz= change the count and the cost"
+run "$VALIDATE" --summary imgsz=abc </dev/null
+is "$rc:$(jq -r .code "$tmp/out")" "2:usage" "--summary with a bad imgsz: usage error"
+run "$VALIDATE" --summary model=nope.yaml </dev/null
+is "$rc:$(jq -r .code "$tmp/out")" "1:model" "--summary of an unknown model: a model error"
+run "$VALIDATE" data="$DATA/coco8" </dev/null
+is "$(config '[(.model_info.layers | length), ((.model_info.layers | map(.parameters) | add) == .model_info.parameters)] | @csv')" '"24,true"' \
+	"the config's model_info has the layer rows, which add up to the total"
+
 done_testing
