@@ -4,9 +4,11 @@
 #include <stddef.h>
 
 /* Channels are handled in blocks so the per-channel sums live on the stack
- * (in double, as n*h*w runs to hundreds of thousands) while each pass still
- * reads x pixel by pixel, in memory order. */
+ * while each pass still reads x pixel by pixel, in memory order. Sums run in
+ * float over runs of RUN pixels, which vectorises, and in double across
+ * runs, as n*h*w reaches hundreds of thousands. */
 #define BLOCK 64
+#define RUN 256
 
 static size_t pixels(const struct ul_batchnorm *bn)
 {
@@ -26,8 +28,8 @@ static void normalise(const struct ul_batchnorm *bn, int c0, int len, const floa
 {
 	size_t np = pixels(bn);
 	for (size_t p = 0; p < np; p++) {
-		const float *xp = x + p * bn->c + c0;
-		float *yp = y + p * bn->c + c0;
+		const float *restrict xp = x + p * bn->c + c0;
+		float *restrict yp = y + p * bn->c + c0;
 		for (int k = 0; k < len; k++)
 			yp[k] = (xp[k] - mean[k]) * scale[k] + beta[c0 + k];
 	}
@@ -42,21 +44,35 @@ void ul_batchnorm_forward_train(const struct ul_batchnorm *bn, const float *x, c
 		double mean[BLOCK] = { 0 }, ss[BLOCK] = { 0 };
 		/* two passes: the mean, then squared deviations from it, which
 		 * does not cancel the way sum(x^2) - n*mean^2 does */
-		for (size_t p = 0; p < np; p++)
-			for (int k = 0; k < len; k++)
-				mean[k] += x[p * bn->c + c0 + k];
-		for (int k = 0; k < len; k++)
-			mean[k] /= (double)np;
-		for (size_t p = 0; p < np; p++)
-			for (int k = 0; k < len; k++) {
-				double d = x[p * bn->c + c0 + k] - mean[k];
-				ss[k] += d * d;
+		for (size_t p0 = 0; p0 < np; p0 += RUN) {
+			float run[BLOCK] = { 0 };
+			for (size_t p = p0; p < np && p < p0 + RUN; p++) {
+				const float *restrict xp = x + p * bn->c + c0;
+				for (int k = 0; k < len; k++)
+					run[k] += xp[k];
 			}
+			for (int k = 0; k < len; k++)
+				mean[k] += run[k];
+		}
 		float m[BLOCK], scale[BLOCK];
+		for (int k = 0; k < len; k++)
+			mean[k] /= (double)np, m[k] = (float)mean[k];
+		for (size_t p0 = 0; p0 < np; p0 += RUN) {
+			float run[BLOCK] = { 0 };
+			for (size_t p = p0; p < np && p < p0 + RUN; p++) {
+				const float *restrict xp = x + p * bn->c + c0;
+				for (int k = 0; k < len; k++) {
+					float d = xp[k] - m[k];
+					run[k] += d * d;
+				}
+			}
+			for (int k = 0; k < len; k++)
+				ss[k] += run[k];
+		}
 		for (int k = 0; k < len; k++) {
 			int ch = c0 + k;
 			double var = ss[k] / (double)np;
-			save_mean[ch] = m[k] = (float)mean[k];
+			save_mean[ch] = m[k];
 			save_invstd[ch] = (float)(1.0 / sqrt(var + bn->eps));
 			scale[k] = gamma[ch] * save_invstd[ch];
 			if (running_mean) {
@@ -93,12 +109,18 @@ void ul_batchnorm_backward(const struct ul_batchnorm *bn, const float *x, const 
 		int len = block_len(bn, c0);
 		const float *mean = save_mean + c0, *invstd = save_invstd + c0;
 		double sdy[BLOCK] = { 0 }, sdyx[BLOCK] = { 0 };
-		for (size_t p = 0; p < np; p++)
-			for (int k = 0; k < len; k++) {
-				size_t i = p * bn->c + c0 + k;
-				sdy[k] += dy[i];
-				sdyx[k] += (double)dy[i] * ((x[i] - mean[k]) * invstd[k]);
+		for (size_t p0 = 0; p0 < np; p0 += RUN) {
+			float run_dy[BLOCK] = { 0 }, run_dyx[BLOCK] = { 0 };
+			for (size_t p = p0; p < np && p < p0 + RUN; p++) {
+				const float *restrict xp = x + p * bn->c + c0, *restrict g = dy + p * bn->c + c0;
+				for (int k = 0; k < len; k++) {
+					run_dy[k] += g[k];
+					run_dyx[k] += g[k] * ((xp[k] - mean[k]) * invstd[k]);
+				}
 			}
+			for (int k = 0; k < len; k++)
+				sdy[k] += run_dy[k], sdyx[k] += run_dyx[k];
+		}
 		float scale[BLOCK], mdy[BLOCK], mdyx[BLOCK];
 		for (int k = 0; k < len; k++) {
 			dbeta[c0 + k] += (float)sdy[k];
