@@ -1,11 +1,12 @@
-/* Shared by the module tests: Conv modules with random parameters and zeroed
- * gradients, from a pool that one call frees. */
+/* Shared by the module tests: Conv modules and the heads' biased 1x1
+ * Conv2d outputs with random parameters and zeroed gradients, from pools
+ * that one call frees. */
 #ifndef UL_TESTS_CONV_PARAMS_H
 #define UL_TESTS_CONV_PARAMS_H
 
 #include <stdlib.h>
 
-#include "nn/conv_module.h"
+#include "nn/detect_level.h"
 #include "numeric.h"
 
 struct conv_params {
@@ -33,6 +34,27 @@ static inline struct conv_params *random_conv(struct ul_conv_module *m, struct u
 	return p;
 }
 
+/* A biased conv's weight, bias and their gradients. */
+struct biased_params {
+	float *w, *b, *dw, *db;
+	size_t nw;
+};
+
+static struct biased_params biased_pool[8];
+static int biased_pool_used;
+
+/* A biased 1x1 conv on (n, h, w, c_in) inputs with random weights. */
+static inline struct biased_params *random_biased(struct ul_biased_conv *bc, int n, int h, int w, int c_in, int c_out)
+{
+	struct biased_params *p = &biased_pool[biased_pool_used++];
+	bc->conv = (struct ul_conv2d){ n, h, w, c_in, c_out, 1, 1, 0, 1 };
+	p->nw = (size_t)c_out * c_in;
+	p->w = randoms(p->nw, 0, 1), p->b = randoms((size_t)c_out, 0, 1);
+	p->dw = calloc(p->nw, sizeof(float)), p->db = calloc((size_t)c_out, sizeof(float));
+	bc->weight = p->w, bc->bias = p->b, bc->dweight = p->dw, bc->dbias = p->db;
+	return p;
+}
+
 static inline void free_random_convs(void)
 {
 	for (int i = 0; i < conv_pool_used; i++) {
@@ -40,6 +62,9 @@ static inline void free_random_convs(void)
 		free(p->w), free(p->gamma), free(p->beta), free(p->rm), free(p->rv), free(p->dw), free(p->dg), free(p->db);
 	}
 	conv_pool_used = 0;
+	for (int i = 0; i < biased_pool_used; i++)
+		free(biased_pool[i].w), free(biased_pool[i].b), free(biased_pool[i].dw), free(biased_pool[i].db);
+	biased_pool_used = 0;
 }
 
 #endif

@@ -15,25 +15,10 @@ static struct conv_params *conv(struct ul_conv_module *m, int c_in, int c_out, i
 	return random_conv(m, (struct ul_conv2d){ N, H, W, c_in, c_out, k, 1, k / 2, groups }, true);
 }
 
-/* The biased output convs: weight, bias and their gradients. */
-struct biased_params {
-	float *w, *b, *dw, *db;
-	size_t nw;
-};
-
-static struct biased_params outputs[2];
-static int outputs_used;
-
-/* A biased 1x1 conv with random weights. */
+/* A biased 1x1 conv at the tests' batch and size. */
 static struct biased_params *biased(struct ul_biased_conv *bc, int c_in, int c_out)
 {
-	struct biased_params *p = &outputs[outputs_used++];
-	bc->conv = (struct ul_conv2d){ N, H, W, c_in, c_out, 1, 1, 0, 1 };
-	p->nw = (size_t)c_out * c_in;
-	p->w = randoms(p->nw, 0, 1), p->b = randoms((size_t)c_out, 0, 1);
-	p->dw = calloc(p->nw, sizeof(float)), p->db = calloc((size_t)c_out, sizeof(float));
-	bc->weight = p->w, bc->bias = p->b, bc->dweight = p->dw, bc->dbias = p->db;
-	return p;
+	return random_biased(bc, N, H, W, c_in, c_out);
 }
 
 struct probe {
@@ -90,8 +75,6 @@ int main(void)
 	ok(cls_out->dw[0] != before, "detached: its parameters still get gradients");
 
 	free_random_convs();
-	for (int i = 0; i < outputs_used; i++)
-		free(outputs[i].w), free(outputs[i].b), free(outputs[i].dw), free(outputs[i].db);
 	free(x), free(rbox), free(rcls), free(box), free(cls), free(dx), free(saved), free(ws);
 	return done_testing();
 }

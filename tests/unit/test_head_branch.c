@@ -18,32 +18,10 @@ static struct conv_params *conv(struct ul_conv_module *m, int c_in, int c_out, i
 	return random_conv(m, (struct ul_conv2d){ N, H, W, c_in, c_out, k, 1, k / 2, 1 }, true);
 }
 
-/* The biased output convs: weight, bias and their gradients. */
-struct biased_params {
-	float *w, *b, *dw, *db;
-	size_t nw;
-};
-
-static struct biased_params outputs[UL_HEAD_BRANCH_OUTS];
-static int outputs_used;
-
-/* A biased 1x1 conv with random weights. */
+/* A biased 1x1 conv at the tests' batch and size. */
 static struct biased_params *biased(struct ul_biased_conv *bc, int c_in, int c_out)
 {
-	struct biased_params *p = &outputs[outputs_used++];
-	bc->conv = (struct ul_conv2d){ N, H, W, c_in, c_out, 1, 1, 0, 1 };
-	p->nw = (size_t)c_out * c_in;
-	p->w = randoms(p->nw, 0, 1), p->b = randoms((size_t)c_out, 0, 1);
-	p->dw = calloc(p->nw, sizeof(float)), p->db = calloc((size_t)c_out, sizeof(float));
-	bc->weight = p->w, bc->bias = p->b, bc->dweight = p->dw, bc->dbias = p->db;
-	return p;
-}
-
-static void free_outputs(void)
-{
-	for (int i = 0; i < outputs_used; i++)
-		free(outputs[i].w), free(outputs[i].b), free(outputs[i].dw), free(outputs[i].db);
-	outputs_used = 0;
+	return random_biased(bc, N, H, W, c_in, c_out);
 }
 
 struct probe {
@@ -119,7 +97,6 @@ static void run(int nout, const char *name)
 	ok(cv0->dw[0] != before, "%s: detached, the first conv still gets gradients", name);
 
 	free_random_convs();
-	free_outputs();
 	for (int i = 0; i < nout; i++)
 		free(pr.y[i]), free((float *)pr.r[i]);
 	free(pr.x), free(pr.saved), free(pr.ws), free(dx), free(again);
@@ -142,7 +119,6 @@ static void skip_output(void)
 	ul_head_branch_forward(&b, x, (float *const[]){ alone, NULL }, saved, ws, false);
 	ok(unchanged(kpts, alone, nkpts), "eval: kpts are the same with the sigma output skipped");
 	free_random_convs();
-	free_outputs();
 	free(x), free(kpts), free(alone), free(sigma), free(saved), free(ws);
 }
 
