@@ -8,6 +8,7 @@ const struct ul_backend ul_cpu_backend = {
 	.conv2d_forward = ul_conv2d_forward,
 	.conv2d_backward = ul_conv2d_backward,
 	.batchnorm_forward_train = ul_batchnorm_forward_train,
+	.batchnorm_apply = ul_batchnorm_apply,
 	.batchnorm_forward_eval = ul_batchnorm_forward_eval,
 	.batchnorm_backward = ul_batchnorm_backward,
 	.silu_forward = ul_silu_forward,

@@ -28,6 +28,8 @@ struct ul_backend {
 	void (*batchnorm_forward_train)(const struct ul_batchnorm *bn, const float *x, const float *gamma,
 					const float *beta, float *running_mean, float *running_var, float *y,
 					float *save_mean, float *save_invstd);
+	void (*batchnorm_apply)(const struct ul_batchnorm *bn, const float *x, const float *gamma, const float *beta,
+				const float *save_mean, const float *save_invstd, float *y);
 	void (*batchnorm_forward_eval)(const struct ul_batchnorm *bn, const float *x, const float *gamma, const float *beta,
 				       const float *running_mean, const float *running_var, float *y);
 	void (*batchnorm_backward)(const struct ul_batchnorm *bn, const float *x, const float *gamma,

@@ -85,6 +85,18 @@ void ul_batchnorm_forward_train(const struct ul_batchnorm *bn, const float *x, c
 	}
 }
 
+void ul_batchnorm_apply(const struct ul_batchnorm *bn, const float *x, const float *gamma, const float *beta,
+			const float *save_mean, const float *save_invstd, float *y)
+{
+	for (int c0 = 0; c0 < bn->c; c0 += BLOCK) {
+		int len = block_len(bn, c0);
+		float scale[BLOCK];
+		for (int k = 0; k < len; k++)
+			scale[k] = gamma[c0 + k] * save_invstd[c0 + k];
+		normalise(bn, c0, len, x, save_mean + c0, scale, beta, y);
+	}
+}
+
 void ul_batchnorm_forward_eval(const struct ul_batchnorm *bn, const float *x, const float *gamma, const float *beta,
 			       const float *running_mean, const float *running_var, float *y)
 {

@@ -29,6 +29,11 @@ struct ul_batchnorm {
 void ul_batchnorm_forward_train(const struct ul_batchnorm *bn, const float *x, const float *gamma, const float *beta,
 				float *running_mean, float *running_var, float *y, float *save_mean, float *save_invstd);
 
+/* The training forward's output again, bit for bit, from its saved
+ * statistics: backward recomputes it rather than keeping a copy. */
+void ul_batchnorm_apply(const struct ul_batchnorm *bn, const float *x, const float *gamma, const float *beta,
+			const float *save_mean, const float *save_invstd, float *y);
+
 /* Evaluation: y = (x - running_mean) / sqrt(running_var + eps) * gamma + beta. */
 void ul_batchnorm_forward_eval(const struct ul_batchnorm *bn, const float *x, const float *gamma, const float *beta,
 			       const float *running_mean, const float *running_var, float *y);
