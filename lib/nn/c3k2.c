@@ -4,11 +4,7 @@
 #include <string.h>
 
 #include "nn/concat.h"
-
-static size_t max2(size_t a, size_t b)
-{
-	return a > b ? a : b;
-}
+#include "nn/sizes.h"
 
 static size_t in_size(const struct ul_conv_module *first)
 {
@@ -40,9 +36,10 @@ size_t ul_c3k_saved(const struct ul_c3k *c)
 
 static size_t c3k_inner(const struct ul_c3k *c)
 {
-	size_t w = max2(ul_conv_module_workspace(&c->cv1), max2(ul_conv_module_workspace(&c->cv2), ul_conv_module_workspace(&c->cv3)));
+	size_t w = ul_size_max(ul_conv_module_workspace(&c->cv1),
+			       ul_size_max(ul_conv_module_workspace(&c->cv2), ul_conv_module_workspace(&c->cv3)));
 	for (int i = 0; i < c->n; i++)
-		w = max2(w, ul_bottleneck_workspace(&c->m[i]));
+		w = ul_size_max(w, ul_bottleneck_workspace(&c->m[i]));
 	return w;
 }
 
@@ -127,7 +124,7 @@ static size_t block_workspace(const struct ul_c3k2_block *b)
 	switch (b->kind) {
 	case UL_INNER_BOTTLENECK: return ul_bottleneck_workspace(&b->bottleneck);
 	case UL_INNER_C3K: return ul_c3k_workspace(&b->c3k);
-	default: return max2(ul_bottleneck_workspace(&b->bottleneck), ul_psablock_workspace(&b->psa)) + block_part(b);
+	default: return ul_size_max(ul_bottleneck_workspace(&b->bottleneck), ul_psablock_workspace(&b->psa)) + block_part(b);
 	}
 }
 
@@ -153,7 +150,7 @@ static void block_backward(const struct ul_c3k2_block *b, const float *x, const 
 		ul_c3k_backward(&b->c3k, x, saved, dy, dx, ws);
 	} else {
 		const float *mid = saved, *s1 = mid + block_part(b), *s2 = s1 + ul_bottleneck_saved(&b->bottleneck);
-		float *dmid = ws + max2(ul_bottleneck_workspace(&b->bottleneck), ul_psablock_workspace(&b->psa));
+		float *dmid = ws + ul_size_max(ul_bottleneck_workspace(&b->bottleneck), ul_psablock_workspace(&b->psa));
 		ul_psablock_backward(&b->psa, mid, s2, dy, dmid, ws);
 		ul_bottleneck_backward(&b->bottleneck, x, s1, dmid, dx, ws);
 	}
@@ -178,9 +175,9 @@ size_t ul_c3k2_saved(const struct ul_c3k2 *c)
 
 static size_t c3k2_inner(const struct ul_c3k2 *c)
 {
-	size_t w = max2(ul_conv_module_workspace(&c->cv1), ul_conv_module_workspace(&c->cv2));
+	size_t w = ul_size_max(ul_conv_module_workspace(&c->cv1), ul_conv_module_workspace(&c->cv2));
 	for (int i = 0; i < c->n; i++)
-		w = max2(w, block_workspace(&c->m[i]));
+		w = ul_size_max(w, block_workspace(&c->m[i]));
 	return w;
 }
 

@@ -1,15 +1,11 @@
 #include "nn/detect_level.h"
 
 #include "nn/backend.h"
+#include "nn/sizes.h"
 
 static size_t out_of(const struct ul_conv_module *m)
 {
 	return ul_conv_module_out(m);
-}
-
-static size_t max2(size_t a, size_t b)
-{
-	return a > b ? a : b;
 }
 
 /* saved: the box branch's two maps, the class branch's four, then the six
@@ -45,11 +41,11 @@ size_t ul_detect_level_saved(const struct ul_detect_level *d)
 
 static size_t inner(const struct ul_detect_level *d)
 {
-	size_t w = max2(ul_conv2d_workspace(&d->box_out.conv), ul_conv2d_workspace(&d->cls_out.conv));
+	size_t w = ul_size_max(ul_conv2d_workspace(&d->box_out.conv), ul_conv2d_workspace(&d->cls_out.conv));
 	for (int i = 0; i < 2; i++)
-		w = max2(w, ul_conv_module_workspace(&d->box[i]));
+		w = ul_size_max(w, ul_conv_module_workspace(&d->box[i]));
 	for (int i = 0; i < 4; i++)
-		w = max2(w, ul_conv_module_workspace(&d->cls[i]));
+		w = ul_size_max(w, ul_conv_module_workspace(&d->cls[i]));
 	return w;
 }
 
@@ -58,9 +54,9 @@ static size_t largest(const struct ul_detect_level *d)
 {
 	size_t big = 0;
 	for (int i = 0; i < 2; i++)
-		big = max2(big, out_of(&d->box[i]));
+		big = ul_size_max(big, out_of(&d->box[i]));
 	for (int i = 0; i < 4; i++)
-		big = max2(big, out_of(&d->cls[i]));
+		big = ul_size_max(big, out_of(&d->cls[i]));
 	return big;
 }
 

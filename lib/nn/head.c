@@ -4,13 +4,9 @@
 #include <string.h>
 
 #include "nn/net.h"
+#include "nn/sizes.h"
 
 static const char *const copies[] = { "one2many", "one2one" };
-
-static size_t max_size(size_t a, size_t b)
-{
-	return a > b ? a : b;
-}
 
 /* The level's extra branch: cv4's two Convs, then its 1x1 outputs. */
 static void bind_extra(struct ul_head *h, struct ul_binder *b, const char *prefix, const char *task, int k,
@@ -111,9 +107,9 @@ size_t ul_head_workspace(const struct ul_head *h)
 {
 	size_t most = h->has_proto ? ul_proto26_workspace(&h->proto) : 0;
 	for (int k = 0; k < UL_HEAD_BRANCHES; k++) {
-		most = max_size(most, ul_detect_level_workspace(&h->detect[k]));
+		most = ul_size_max(most, ul_detect_level_workspace(&h->detect[k]));
 		if (h->has_extra)
-			most = max_size(most, ul_head_branch_workspace(&h->extra[k]));
+			most = ul_size_max(most, ul_head_branch_workspace(&h->extra[k]));
 	}
 	return most;
 }

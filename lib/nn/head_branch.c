@@ -1,11 +1,7 @@
 #include "nn/head_branch.h"
 
 #include "nn/backend.h"
-
-static size_t max2(size_t a, size_t b)
-{
-	return a > b ? a : b;
-}
+#include "nn/sizes.h"
 
 /* saved: the two Conv maps (the second is the c4 feature the outputs
  * read), then the two Convs' saved state */
@@ -36,9 +32,9 @@ static size_t inner(const struct ul_head_branch *b)
 {
 	size_t w = 0;
 	for (int i = 0; i < 2; i++)
-		w = max2(w, ul_conv_module_workspace(&b->cv[i]));
+		w = ul_size_max(w, ul_conv_module_workspace(&b->cv[i]));
 	for (int i = 0; i < b->nout; i++)
-		w = max2(w, ul_conv2d_workspace(&b->out[i].conv));
+		w = ul_size_max(w, ul_conv2d_workspace(&b->out[i].conv));
 	return w;
 }
 
@@ -51,7 +47,7 @@ static size_t input_size(const struct ul_head_branch *b)
 /* Both maps have c4 channels at the input's size. */
 static size_t map_size(const struct ul_head_branch *b)
 {
-	return max2(ul_conv_module_out(&b->cv[0]), ul_conv_module_out(&b->cv[1]));
+	return ul_size_max(ul_conv_module_out(&b->cv[0]), ul_conv_module_out(&b->cv[1]));
 }
 
 /* inner scratch, the feature's gradient and one more map-sized gradient

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "nn/backend.h"
+#include "nn/sizes.h"
 #include "nn/bind.h"
 #include "nn/c2psa.h"
 #include "nn/c3k2.h"
@@ -36,11 +37,6 @@ struct ul_net_layer {
 	float *y, *dy, *saved;
 	bool filled;                    /* dy holds a contribution in this backward pass */
 };
-
-static size_t max_size(size_t a, size_t b)
-{
-	return a > b ? a : b;
-}
 
 /* ---- creation ---- */
 
@@ -228,8 +224,8 @@ int ul_net_create(struct ul_net *net, const struct ul_graph *g, const struct ul_
 		net->arena_floats = ul_plan_place(&p);
 		net->scratch_floats = (size_t)batch * h * w_ * g->channels;  /* a discarded image gradient */
 		for (int i = 0; i < g->nlayers; i++) {
-			net->workspace_floats = max_size(net->workspace_floats, layer_workspace(&net->layers[i]));
-			net->scratch_floats = max_size(net->scratch_floats, out_floats(&net->layers[i]));
+			net->workspace_floats = ul_size_max(net->workspace_floats, layer_workspace(&net->layers[i]));
+			net->scratch_floats = ul_size_max(net->scratch_floats, out_floats(&net->layers[i]));
 		}
 		net->arena = malloc(sizeof(float) * net->arena_floats);
 		net->workspace = malloc(sizeof(float) * (net->workspace_floats + 1));

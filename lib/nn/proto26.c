@@ -3,12 +3,8 @@
 #include <string.h>
 
 #include "nn/backend.h"
+#include "nn/sizes.h"
 #include "nn/upsample.h"
-
-static size_t max2(size_t a, size_t b)
-{
-	return a > b ? a : b;
-}
 
 static size_t in_size(const struct ul_conv_module *m)
 {
@@ -88,9 +84,9 @@ static size_t inner(const struct ul_proto26 *p)
 {
 	const struct ul_conv_module *all[] = { &p->refine[0], &p->refine[1], &p->fuse, &p->cv1,
 					       &p->cv2, &p->cv3, &p->semseg[0], &p->semseg[1] };
-	size_t w = max2(ul_conv_transpose2d_workspace(&p->up), ul_conv2d_workspace(&p->semseg_out.conv));
+	size_t w = ul_size_max(ul_conv_transpose2d_workspace(&p->up), ul_conv2d_workspace(&p->semseg_out.conv));
 	for (size_t i = 0; i < sizeof all / sizeof *all; i++)
-		w = max2(w, ul_conv_module_workspace(all[i]));
+		w = ul_size_max(w, ul_conv_module_workspace(all[i]));
 	return w;
 }
 
@@ -100,10 +96,10 @@ static size_t largest(const struct ul_proto26 *p)
 {
 	const struct ul_conv_module *all[] = { &p->refine[0], &p->refine[1], &p->fuse, &p->cv1,
 					       &p->cv2, &p->semseg[0], &p->semseg[1] };
-	size_t big = max2(up_size(p), max2(in_size(&p->refine[0]), in_size(&p->refine[1])));
-	big = max2(big, in_size(&p->fuse));
+	size_t big = ul_size_max(up_size(p), ul_size_max(in_size(&p->refine[0]), in_size(&p->refine[1])));
+	big = ul_size_max(big, in_size(&p->fuse));
 	for (size_t i = 0; i < sizeof all / sizeof *all; i++)
-		big = max2(big, ul_conv_module_out(all[i]));
+		big = ul_size_max(big, ul_conv_module_out(all[i]));
 	return big;
 }
 

@@ -3,11 +3,11 @@
 #include <string.h>
 
 #include "nn/backend.h"
+#include "nn/sizes.h"
 
 static size_t max3(size_t a, size_t b, size_t c)
 {
-	size_t m = a > b ? a : b;
-	return m > c ? m : c;
+	return ul_size_max(ul_size_max(a, b), c);
 }
 
 /* The size of x (and of every dim-channel map in the module). */
