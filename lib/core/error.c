@@ -29,6 +29,23 @@ static void say(const char *level, const char *fmt, va_list ap)
 	fprintf(stderr, "%s: %s: %s\n", program, level, text);
 }
 
+int ul_invalidv(jv *err, const char *fmt, va_list ap)
+{
+	char message[1024];
+	vsnprintf(message, sizeof message, fmt, ap);
+	*err = jv_invalid_with_msg(jv_string(message));
+	return -1;
+}
+
+int ul_invalid(jv *err, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	ul_invalidv(err, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
 void ul_warn(const char *fmt, ...)
 {
 	va_list ap;

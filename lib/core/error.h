@@ -6,6 +6,8 @@
 #ifndef UL_CORE_ERROR_H
 #define UL_CORE_ERROR_H
 
+#include <stdarg.h>
+
 #include <jv.h>
 
 /* The exit status of every tool; ul(7) documents it for users. */
@@ -25,6 +27,11 @@ const char *ul_program(void);
  * formats, no trailing newline needed. */
 void ul_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void ul_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* For library calls that fail with -1 and a message: sets *err to an
+ * invalid jv carrying the formatted message, and returns -1. */
+int ul_invalid(jv *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int ul_invalidv(jv *err, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 
 /* {"type":"error","v":1,"tool":PROGRAM,"code":CODE,"message":MESSAGE} plus
  * "hint" when hint is not NULL. Add fields such as "param" or "line" with

@@ -4,16 +4,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "core/error.h"
+
 void ul_bind_fail(struct ul_binder *b, const char *fmt, ...)
 {
 	if (b->failed)
 		return;
-	char message[256];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(message, sizeof message, fmt, ap);
+	ul_invalidv(b->err, fmt, ap);
 	va_end(ap);
-	*b->err = jv_invalid_with_msg(jv_string(message));
 	b->failed = 1;
 }
 

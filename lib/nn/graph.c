@@ -1,11 +1,12 @@
 #include "nn/graph.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "core/error.h"
 
 /* Building: where tensors go and under which name prefix; and the cost of
  * one image, counted as thop counts it for Ultralytics' GFLOPs (eval mode:
@@ -401,19 +402,6 @@ static bool bool_at(jv list, int i, bool fallback)
 	return x;
 }
 
-static int fail(jv *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int fail(jv *err, const char *fmt, ...)
-{
-	char message[512];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(message, sizeof message, fmt, ap);
-	va_end(ap);
-	*err = jv_invalid_with_msg(jv_string(message));
-	return -1;
-}
-
 /* The rows of backbone then head, as one list. */
 static jv all_rows(jv yaml)
 {
@@ -470,7 +458,7 @@ int ul_graph_build(struct ul_graph *g, jv yaml, char scale, int nc, int imgsz, j
 		jv factors = jv_object_get(scales, jv_string_fmt("%c", scale));
 		if (jv_get_kind(factors) != JV_KIND_ARRAY) {
 			jv_free(factors);
-			return fail(err, "the model YAML has no scale %c", scale);
+			return ul_invalid(err, "the model YAML has no scale %c", scale);
 		}
 		depth = number_at(factors, 0, 1), width = number_at(factors, 1, 1), max_ch = number_at(factors, 2, 1024);
 		jv_free(factors);
@@ -480,13 +468,13 @@ int ul_graph_build(struct ul_graph *g, jv yaml, char scale, int nc, int imgsz, j
 	jv rows = all_rows(yaml);
 	int n = jv_array_length(jv_copy(rows));
 	g->layers = calloc((size_t)(n ? n : 1), sizeof *g->layers);
-	int rc = g->layers ? 0 : fail(err, "out of memory");
+	int rc = g->layers ? 0 : ul_invalid(err, "out of memory");
 	struct build b = { .t = &g->tensors, .eval = true };
 	for (int i = 0; rc == 0 && i < n; i++) {
 		jv row = jv_array_get(jv_copy(rows), i);
 		if (jv_get_kind(row) != JV_KIND_ARRAY || jv_array_length(jv_copy(row)) != 4) {
 			jv_free(row);
-			rc = fail(err, "layer %d: a row is [from, repeats, module, args]", i);
+			rc = ul_invalid(err, "layer %d: a row is [from, repeats, module, args]", i);
 			break;
 		}
 		jv from = jv_array_get(jv_copy(row), 0);
@@ -507,7 +495,7 @@ int ul_graph_build(struct ul_graph *g, jv yaml, char scale, int nc, int imgsz, j
 		}
 		jv_free(list);
 		if (!inputs_ok) {
-			rc = fail(err, "layer %d: its inputs must be earlier layers", i);
+			rc = ul_invalid(err, "layer %d: its inputs must be earlier layers", i);
 			jv_free(row);
 			jv_free(from);
 			jv_free(module);
@@ -539,7 +527,7 @@ int ul_graph_build(struct ul_graph *g, jv yaml, char scale, int nc, int imgsz, j
 		} else if (!strcmp(m, "C2PSA")) {
 			L->c2 = L->c1;  /* C2PSA returns c1 channels whatever its c2 */
 			if (L->c1 < 128)  /* its attention has c1 / 128 heads */
-				rc = fail(err, "layer %d: C2PSA needs at least 128 input channels, not %d", i, L->c1);
+				rc = ul_invalid(err, "layer %d: C2PSA needs at least 128 input channels, not %d", i, L->c1);
 			else
 				c2psa(&b, L->c1, L->repeats);
 		} else if (!strcmp(m, "nn.Upsample")) {
@@ -551,7 +539,7 @@ int ul_graph_build(struct ul_graph *g, jv yaml, char scale, int nc, int imgsz, j
 				L->c2 += L->from[k] < 0 ? g->channels : g->layers[L->from[k]].c2;
 		} else if (!strcmp(m, "Detect") || !strcmp(m, "Segment26") || !strcmp(m, "Pose26") || !strcmp(m, "OBB26")) {
 			if (L->nfrom != 3) {
-				rc = fail(err, "layer %d: %s takes three inputs (P3, P4, P5)", i, m);
+				rc = ul_invalid(err, "layer %d: %s takes three inputs (P3, P4, P5)", i, m);
 			} else {
 				int ch[3];
 				for (int k = 0; k < 3; k++) {
@@ -570,7 +558,7 @@ int ul_graph_build(struct ul_graph *g, jv yaml, char scale, int nc, int imgsz, j
 					task = "segment";
 				} else if (!strcmp(m, "Pose26")) {
 					if (g->kpt_shape[0] < 1 || (g->kpt_shape[1] != 2 && g->kpt_shape[1] != 3))
-						rc = fail(err, "layer %d: Pose26 needs kpt_shape [keypoints, 2 or 3]", i);
+						rc = ul_invalid(err, "layer %d: Pose26 needs kpt_shape [keypoints, 2 or 3]", i);
 					else
 						pose26(&b, ch, g->nc, g->kpt_shape[0], g->kpt_shape[1]);
 					task = "pose";
@@ -587,7 +575,7 @@ int ul_graph_build(struct ul_graph *g, jv yaml, char scale, int nc, int imgsz, j
 			classify(&b, L->c1, g->nc);
 			snprintf(g->task, sizeof g->task, "classify");
 		} else {
-			rc = fail(err, "layer %d: module %s is not known", i, m);
+			rc = ul_invalid(err, "layer %d: module %s is not known", i, m);
 		}
 		L->last = g->tensors.n;
 		g->nlayers = i + 1;
@@ -599,7 +587,7 @@ int ul_graph_build(struct ul_graph *g, jv yaml, char scale, int nc, int imgsz, j
 	jv_free(rows);
 	g->gflops = b.macs * 2 / 1e9;
 	if (rc == 0 && g->tensors.failed)
-		rc = fail(err, "out of memory");
+		rc = ul_invalid(err, "out of memory");
 	return rc;
 }
 

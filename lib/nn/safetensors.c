@@ -2,13 +2,14 @@
 
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "core/error.h"
 
 #if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "safetensors data is little-endian, and is copied as it lies"
@@ -32,19 +33,6 @@ static size_t dtype_size(jv dtype)
 		if (!strcmp(jv_string_value(dtype), dtypes[i].name))
 			return dtypes[i].size;
 	return 0;
-}
-
-static int fail(jv *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int fail(jv *err, const char *fmt, ...)
-{
-	char message[1024];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(message, sizeof message, fmt, ap);
-	va_end(ap);
-	*err = jv_invalid_with_msg(jv_string(message));
-	return -1;
 }
 
 /* A whole number that a double holds exactly, or -1. Consumes v. */
@@ -139,7 +127,7 @@ static int take_header(struct ul_safetensors *st, jv header, jv *err)
 	const char *path = st->path;
 	if (jv_get_kind(header) != JV_KIND_OBJECT) {
 		jv why = jv_get_kind(header) == JV_KIND_INVALID ? jv_invalid_get_msg(jv_copy(header)) : jv_null();
-		fail(err, "%s is not a safetensors file: its header is not a JSON object%s%s", path,
+		ul_invalid(err, "%s is not a safetensors file: its header is not a JSON object%s%s", path,
 		     jv_get_kind(why) == JV_KIND_STRING ? ": " : "", jv_get_kind(why) == JV_KIND_STRING ? jv_string_value(why) : "");
 		jv_free(why);
 		jv_free(header);
@@ -149,14 +137,14 @@ static int take_header(struct ul_safetensors *st, jv header, jv *err)
 	st->metadata = jv_is_valid(meta) ? meta : (jv_free(meta), jv_object());
 	st->tensors = jv_object_delete(header, jv_string("__metadata__"));
 	if (!strings_only(st->metadata))
-		return fail(err, "%s is not a safetensors file: its __metadata__ is not an object of strings", path);
+		return ul_invalid(err, "%s is not a safetensors file: its __metadata__ is not an object of strings", path);
 	int rc = 0;
 	jv_object_foreach(st->tensors, name, entry) {
 		struct ul_safetensor t;
 		size_t begin;
 		char why[WHY];
 		if (rc == 0 && describe(entry, st->size, &t, &begin, why) < 0)
-			rc = fail(err, "%s is not a safetensors file: tensor %s %s", path, jv_string_value(name), why);
+			rc = ul_invalid(err, "%s is not a safetensors file: tensor %s %s", path, jv_string_value(name), why);
 		jv_free(name);
 		jv_free(entry);
 	}
@@ -170,34 +158,34 @@ static int load(struct ul_safetensors *st, const char *path, bool with_data, jv 
 	st->metadata = jv_null();
 	FILE *f = fopen(path, "rb");
 	if (!f)
-		return fail(err, "%s: %s", path, strerror(errno));
+		return ul_invalid(err, "%s: %s", path, strerror(errno));
 	st->path = strdup(path);
 	struct stat info;
 	unsigned char len8[8];
 	uint64_t len = 0;
 	int rc = 0;
 	if (!st->path) {
-		rc = fail(err, "out of memory");
+		rc = ul_invalid(err, "out of memory");
 	} else if (fstat(fileno(f), &info) < 0) {
-		rc = fail(err, "%s: %s", path, strerror(errno));
+		rc = ul_invalid(err, "%s: %s", path, strerror(errno));
 	} else if (info.st_size < 8 || fread(len8, 1, 8, f) != 8) {
-		rc = fail(err, "%s is not a safetensors file: %lld bytes, fewer than the 8 of its header length", path,
+		rc = ul_invalid(err, "%s is not a safetensors file: %lld bytes, fewer than the 8 of its header length", path,
 			  (long long)info.st_size);
 	} else {
 		for (int i = 7; i >= 0; i--)
 			len = len << 8 | len8[i];
 		if (len > MAX_HEADER)
-			rc = fail(err, "%s is not a safetensors file: its header length %llu is over the %u MiB limit", path,
+			rc = ul_invalid(err, "%s is not a safetensors file: its header length %llu is over the %u MiB limit", path,
 				  (unsigned long long)len, MAX_HEADER >> 20);
 		else if (len > (uint64_t)info.st_size - 8)
-			rc = fail(err, "%s is not a safetensors file: its header length %llu runs past the end of the file "
+			rc = ul_invalid(err, "%s is not a safetensors file: its header length %llu runs past the end of the file "
 				  "(%lld bytes): is it cut short?", path, (unsigned long long)len, (long long)info.st_size);
 	}
 	char *text = rc == 0 ? malloc(len ? len : 1) : NULL;
 	if (rc == 0 && !text)
-		rc = fail(err, "out of memory");
+		rc = ul_invalid(err, "out of memory");
 	if (rc == 0 && fread(text, 1, len, f) != len)
-		rc = fail(err, "%s: cannot read its header: %s", path, ferror(f) ? strerror(errno) : "the file shrank");
+		rc = ul_invalid(err, "%s: cannot read its header: %s", path, ferror(f) ? strerror(errno) : "the file shrank");
 	if (rc == 0) {
 		st->size = (size_t)((uint64_t)info.st_size - 8 - len);
 		rc = take_header(st, jv_parse_sized(text, (int)len), err);
@@ -206,9 +194,9 @@ static int load(struct ul_safetensors *st, const char *path, bool with_data, jv 
 	if (rc == 0 && with_data) {
 		st->data = malloc(st->size ? st->size : 1);
 		if (!st->data)
-			rc = fail(err, "%s: out of memory for its %zu bytes of data", path, st->size);
+			rc = ul_invalid(err, "%s: out of memory for its %zu bytes of data", path, st->size);
 		else if (fread(st->data, 1, st->size, f) != st->size)
-			rc = fail(err, "%s: cannot read its data: %s", path, ferror(f) ? strerror(errno) : "the file shrank");
+			rc = ul_invalid(err, "%s: cannot read its data: %s", path, ferror(f) ? strerror(errno) : "the file shrank");
 	}
 	fclose(f);
 	if (rc < 0)
@@ -244,9 +232,9 @@ int ul_safetensors_get(const struct ul_safetensors *st, const char *name, struct
 	char why[WHY];
 	int rc = 0;
 	if (!jv_is_valid(entry))
-		rc = fail(err, "%s has no tensor %s", st->path, name);
+		rc = ul_invalid(err, "%s has no tensor %s", st->path, name);
 	else if (describe(entry, st->size, t, &begin, why) < 0)  /* checked at open: never */
-		rc = fail(err, "%s: tensor %s %s", st->path, name, why);
+		rc = ul_invalid(err, "%s: tensor %s %s", st->path, name, why);
 	else
 		t->bytes = st->data ? st->data + begin : NULL;
 	jv_free(entry);
@@ -259,11 +247,11 @@ int ul_safetensors_read_f32(const struct ul_safetensors *st, const char *name, f
 	if (ul_safetensors_get(st, name, &t, err) < 0)
 		return -1;
 	if (strcmp(t.dtype, "F32") != 0)
-		return fail(err, "%s: tensor %s is %s, not F32", st->path, name, t.dtype);
+		return ul_invalid(err, "%s: tensor %s is %s, not F32", st->path, name, t.dtype);
 	if (t.numel != n)
-		return fail(err, "%s: tensor %s has %zu values, not %zu", st->path, name, t.numel, n);
+		return ul_invalid(err, "%s: tensor %s has %zu values, not %zu", st->path, name, t.numel, n);
 	if (!t.bytes)
-		return fail(err, "%s: only its header was read", st->path);
+		return ul_invalid(err, "%s: only its header was read", st->path);
 	memcpy(out, t.bytes, t.nbytes);
 	return 0;
 }
@@ -277,22 +265,22 @@ static int header_of(const struct ul_safetensors_entry *tensors, size_t n, jv me
 	}
 	if (!strings_only(metadata)) {
 		jv_free(metadata);
-		return fail(err, "the metadata of a safetensors file is an object of strings");
+		return ul_invalid(err, "the metadata of a safetensors file is an object of strings");
 	}
 	*header = jv_object_set(jv_object(), jv_string("__metadata__"), metadata);
 	size_t offset = 0;
 	for (size_t i = 0; i < n; i++) {
 		const struct ul_safetensors_entry *e = &tensors[i];
 		if (jv_object_has(jv_copy(*header), jv_string(e->name)))  /* __metadata__ too */
-			return fail(err, "tensor %s is given twice", e->name);
+			return ul_invalid(err, "tensor %s is given twice", e->name);
 		if (e->ndim < 0 || e->ndim > UL_SAFETENSORS_MAX_DIMS)
-			return fail(err, "tensor %s: %d dimensions, at most %d", e->name, e->ndim, UL_SAFETENSORS_MAX_DIMS);
+			return ul_invalid(err, "tensor %s: %d dimensions, at most %d", e->name, e->ndim, UL_SAFETENSORS_MAX_DIMS);
 		jv shape = jv_array();
 		size_t numel = 1;
 		for (int d = 0; d < e->ndim; d++) {
 			if (e->shape[d] < 0) {
 				jv_free(shape);
-				return fail(err, "tensor %s: a negative size", e->name);
+				return ul_invalid(err, "tensor %s: a negative size", e->name);
 			}
 			shape = jv_array_append(shape, jv_number(e->shape[d]));
 			numel *= (size_t)e->shape[d];
@@ -353,7 +341,7 @@ int ul_safetensors_write(const char *path, const struct ul_safetensors_entry *te
 	if (!ok) {
 		if (f)
 			unlink(jv_string_value(tmp));
-		fail(err, "cannot write %s: %s", path, strerror(error));
+		ul_invalid(err, "cannot write %s: %s", path, strerror(error));
 	}
 	jv_free(tmp);
 	jv_free(text);
