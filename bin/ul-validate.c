@@ -10,6 +10,7 @@
 #include <glob.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -17,7 +18,6 @@
 #include "config/params.h"
 #include "core/args.h"
 #include "core/error.h"
-#include "core/scalar.h"
 #include "core/tool.h"
 #include "core/upstream.h"
 #include "core/writer.h"
@@ -196,38 +196,53 @@ static void with_commas(size_t n, char *out, size_t cap)
 	out[o] = 0;
 }
 
+static const struct ul_arg summary_args[] = {
+	{ "model", UL_ARG_STRING, "yolo26n.yaml", "an official model, or a model YAML" },
+	{ "imgsz", UL_ARG_INT, "640", "the image side the GFLOPs are counted for, 32 to 8192" },
+	{ "nc", UL_ARG_INT, "0", "classes, as a dataset would give them (0: the config's)" },
+	{ NULL },
+};
+
+static const struct ul_tool summary_tool = {
+	.name = "ul-validate",
+	.summary = "print a model's layers, parameters and GFLOPs",
+	.usage = "ul-validate --summary [model=M] [imgsz=N] [nc=N]",
+	.args = summary_args,
+};
+
 /* --summary: the model's layer table and totals, as text, like
- * Ultralytics' model.info(); model= (yolo26n.yaml), imgsz= (640) and nc=
- * (the config's) may follow. */
+ * Ultralytics' model.info(). */
 static int print_summary(int argc, char **argv)
 {
-	const char *name = "yolo26n.yaml";
-	int imgsz = 640, nc = 0;
-	for (int i = 1; i < argc; i++) {
-		const char *v = strchr(argv[i], '=') ? strchr(argv[i], '=') + 1 : "";
-		jv number = ul_scalar_int(v, strlen(v));
-		int x = jv_get_kind(number) == JV_KIND_NUMBER ? (int)jv_number_value(number) : -1;
-		jv_free(number);
-		if (!strncmp(argv[i], "model=", 6))
-			name = v;
-		else if (!strncmp(argv[i], "imgsz=", 6) && x >= 32 && x <= 8192)
-			imgsz = x;
-		else if (!strncmp(argv[i], "nc=", 3) && x >= 1 && x <= 100000)
-			nc = x;
-		else if (strcmp(argv[i], "--summary"))
-			return ul_fail(UL_EXIT_USAGE, ul_error_record("usage",
-				"--summary takes model=, imgsz= (32 to 8192) and nc= (1 to 100000) only",
-				"ul-validate --summary model=yolo26s.yaml imgsz=640"));
+	char **rest = calloc((size_t)argc + 1, sizeof *rest);
+	int n = 0;
+	for (int i = 0; rest && i < argc; i++)
+		if (strcmp(argv[i], "--summary"))
+			rest[n++] = argv[i];
+	struct ul_args a;
+	int rc = rest ? ul_args_parse(&a, &summary_tool, n, rest) : UL_EXIT_FAILED;
+	free(rest);
+	if (rc >= 0) {
+		ul_args_free(&a);
+		return rc;
+	}
+	const char *name = ul_arg_str(&a, "model");
+	long long imgsz = ul_arg_int(&a, "imgsz"), nc = ul_arg_int(&a, "nc");
+	if (imgsz < 32 || imgsz > 8192 || nc < 0 || nc > 100000) {
+		ul_args_free(&a);
+		return ul_fail(UL_EXIT_USAGE, ul_error_record("param_range", "imgsz must be 32 to 8192 and nc 0 to 100000",
+							      "ul-validate --summary model=yolo26s.yaml imgsz=640"));
 	}
 	jv dataset = nc ? jv_object_set(jv_object(), jv_string("nc"), jv_number(nc)) : jv_null();
 	jv model = ul_model_resolve(name), why;
 	struct ul_graph g;
-	if (!jv_is_valid(model) || build_graph(model, dataset, imgsz, &g, &why)) {
+	if (!jv_is_valid(model) || build_graph(model, dataset, (int)imgsz, &g, &why)) {
 		jv msg = jv_is_valid(model) ? why : jv_invalid_get_msg(jv_copy(model));
-		int rc = ul_fail(UL_EXIT_FAILED, ul_error_record("model", jv_string_value(msg), NULL));
+		rc = ul_fail(UL_EXIT_FAILED, ul_error_record("model", jv_string_value(msg), NULL));
 		jv_free(msg);
 		jv_free(model);
 		jv_free(dataset);
+		ul_args_free(&a);
 		return rc;
 	}
 	printf("%4s  %-16s %3s %10s  %-12s %s\n", "", "from", "n", "params", "module", "channels, stride");
@@ -252,12 +267,13 @@ static int print_summary(int argc, char **argv)
 	}
 	char total[32];
 	with_commas(ul_graph_parameters(&g), total, sizeof total);
-	printf("%s summary: %d layers, %s parameters, %.1f GFLOPs at imgsz %d (%s, nc %d)\n", name, g.nlayers, total, g.gflops,
-	       imgsz, g.task, g.nc);
+	printf("%s summary: %d layers, %s parameters, %.1f GFLOPs at imgsz %lld (%s, nc %d)\n", name, g.nlayers, total,
+	       g.gflops, imgsz, g.task, g.nc);
 	jv_free(rows);
 	ul_graph_free(&g);
 	jv_free(model);
 	jv_free(dataset);
+	ul_args_free(&a);
 	return UL_EXIT_OK;
 }
 

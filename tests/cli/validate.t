@@ -250,6 +250,10 @@ like "$(grep -c ' C3k2 ' "$tmp/summary.txt")" "^8$" "one row per layer: yolo26's
 like "$(tail -1 "$tmp/summary.txt")" "2,504,970 parameters.*imgsz 320 .detect, nc 3." "nc= and imgsz= change the count and the cost"
 run "$VALIDATE" --summary imgsz=abc </dev/null
 is "$rc:$(jq -r .code "$tmp/out")" "2:usage" "--summary with a bad imgsz: usage error"
+run "$VALIDATE" --summary imgsz=16 </dev/null
+is "$rc:$(jq -r .code "$tmp/out")" "2:param_range" "--summary with imgsz below 32: out of range"
+run "$VALIDATE" --summary modle=yolo26s.yaml </dev/null
+like "$(jq -r .message "$tmp/out")" "did you mean 'model'" "--summary's arguments go through the usual parser"
 run "$VALIDATE" --summary model=nope.yaml </dev/null
 is "$rc:$(jq -r .code "$tmp/out")" "1:model" "--summary of an unknown model: a model error"
 run "$VALIDATE" data="$DATA/coco8" </dev/null
