@@ -264,7 +264,7 @@ size_t ul_net_floats(const struct ul_net *net)
 	return net->arena_floats + net->workspace_floats + net->scratch_floats;
 }
 
-const struct ul_net_output *ul_net_output(const struct ul_net *net, const char *name)
+struct ul_net_output *ul_net_output(struct ul_net *net, const char *name)
 {
 	for (int k = 0; k < net->noutputs; k++)
 		if (!strcmp(net->outputs[k].name, name))

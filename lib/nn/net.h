@@ -74,7 +74,7 @@ void ul_net_backward(struct ul_net *net);
 /* Adds an output (the head's binding does); its index. */
 int ul_net_add_output(struct ul_net *net, const char *name, int n, int h, int w, int c, int stride);
 
-/* The output of that name, or NULL. */
-const struct ul_net_output *ul_net_output(const struct ul_net *net, const char *name);
+/* The output of that name (the loss writes its grad), or NULL. */
+struct ul_net_output *ul_net_output(struct ul_net *net, const char *name);
 
 #endif

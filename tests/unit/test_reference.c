@@ -84,13 +84,13 @@ static bool walk(struct ul_net *net, const char *name, float *ref, size_t n, boo
 	int nmaps = 0;
 	for (size_t i = 0; i < sizeof whole / sizeof *whole; i++)
 		if (!strcmp(name, whole[i][0]))
-			maps[nmaps++] = (struct ul_net_output *)ul_net_output(net, whole[i][1]);
+			maps[nmaps++] = ul_net_output(net, whole[i][1]);
 	const char *dot = strchr(name, '.');
 	if (!nmaps && dot) {
 		for (int l = 0; l < 3; l++) {
 			char ours[48];
 			snprintf(ours, sizeof ours, "%.*s.%s.%d", (int)(dot - name), name, our_part(dot + 1) ? our_part(dot + 1) : "?", l);
-			maps[nmaps++] = (struct ul_net_output *)ul_net_output(net, ours);
+			maps[nmaps++] = ul_net_output(net, ours);
 		}
 	}
 	size_t anchors = 0, at = 0;
