@@ -33,7 +33,6 @@ struct ul_net_layer {
 	} m;
 	int concat_c[UL_MAX_FROM];
 	int n, h, w, c;                 /* output */
-	size_t saved_floats;
 	float *y, *dy, *saved;
 	bool filled;                    /* dy holds a contribution in this backward pass */
 };
@@ -62,11 +61,9 @@ static void bind_layer(struct ul_net *net, struct ul_binder *b, int i)
 	if (!strcmp(m, "Conv")) {
 		N->kind = CONV;
 		ul_bind_conv(b, prefix, &N->m.conv, n, h, w, L->c1, L->s, true);
-		N->saved_floats = ul_conv_module_saved(&N->m.conv);
 	} else if (!strcmp(m, "C3k2")) {
 		N->kind = C3K2;
 		ul_bind_c3k2(b, prefix, L, &N->m.c3k2, n, h, w);
-		N->saved_floats = b->failed ? 0 : ul_c3k2_saved(&N->m.c3k2);
 	} else if (!strcmp(m, "SPPF")) {
 		N->kind = SPPF;
 		struct ul_sppf *s = &N->m.sppf;
@@ -74,7 +71,6 @@ static void bind_layer(struct ul_net *net, struct ul_binder *b, int i)
 		ul_bind_beside(b, prefix, "cv2", &s->cv2, &s->cv1.conv, (UL_SPPF_POOLS + 1) * s->cv1.conv.c_out, true);
 		s->pool_k = L->k;
 		s->add = L->shortcut && L->c1 == L->c2;
-		N->saved_floats = b->failed ? 0 : ul_sppf_saved(s);
 	} else if (!strcmp(m, "C2PSA")) {
 		N->kind = C2PSA;
 		struct ul_c2psa *c = &N->m.c2psa;
@@ -89,7 +85,6 @@ static void bind_layer(struct ul_net *net, struct ul_binder *b, int i)
 			ul_bind_join(b, sub, "%s.m.%d", prefix, k);
 			ul_bind_psablock(b, sub, &c->m[k], &c->cv1.conv, half, half / 64);
 		}
-		N->saved_floats = b->failed ? 0 : ul_c2psa_saved(c);
 	} else if (!strcmp(m, "nn.Upsample")) {
 		N->kind = UPSAMPLE;
 		N->m.upsample = (struct ul_upsample){ n, h, w, L->c1, L->factor };
@@ -128,7 +123,6 @@ static void bind_layer(struct ul_net *net, struct ul_binder *b, int i)
 			c->weight = ul_bind_param(b, wt), c->dweight = ul_bind_grad(b, wt);
 			c->bias = ul_bind_param(b, bias), c->dbias = ul_bind_grad(b, bias);
 			c->dropout = net->dropout;
-			N->saved_floats = ul_classify_saved(c);
 		}
 		N->h = N->w = 1;
 		ul_net_add_output(net, "logits", n, 1, 1, L->c2, 0);
@@ -152,6 +146,19 @@ static size_t layer_workspace(const struct ul_net_layer *N)
 	case C2PSA: return ul_c2psa_workspace(&N->m.c2psa);
 	case CLASSIFY: return ul_classify_workspace(&N->m.classify);
 	case DETECT: return ul_head_workspace(&N->m.head);
+	default: return 0;
+	}
+}
+
+/* What a layer keeps from forward to backward (the head plans its own). */
+static size_t layer_saved(const struct ul_net_layer *N)
+{
+	switch (N->kind) {
+	case CONV: return ul_conv_module_saved(&N->m.conv);
+	case C3K2: return ul_c3k2_saved(&N->m.c3k2);
+	case SPPF: return ul_sppf_saved(&N->m.sppf);
+	case C2PSA: return ul_c2psa_saved(&N->m.c2psa);
+	case CLASSIFY: return ul_classify_saved(&N->m.classify);
 	default: return 0;
 	}
 }
@@ -186,14 +193,13 @@ static int plan_memory(struct ul_net *net, struct ul_plan *p)
 		bool is_output = i == L - 1;
 		int y_end = is_output ? 2 * L + 1 : last < 0 ? i : 2 * L - first;
 		rc |= ul_plan_add(p, out_floats(N), i, y_end, &N->y);
-		rc |= ul_plan_add(p, N->saved_floats, i, 2 * L - i, &N->saved);
+		rc |= ul_plan_add(p, layer_saved(N), i, 2 * L - i, &N->saved);
 		rc |= ul_plan_add(p, out_floats(N), is_output ? L : last < 0 ? 2 * L - i : 2 * L - last, 2 * L - i, &N->dy);
 	}
+	/* a detection head's maps; any other last layer's output is its y */
 	int head = L - 1;
-	for (int k = 0; k < net->noutputs; k++) {
+	for (int k = 0; net->layers[head].kind == DETECT && k < net->noutputs; k++) {
 		struct ul_net_output *o = &net->outputs[k];
-		if (net->layers[head].kind != DETECT)
-			continue;  /* the head's own output */
 		rc |= ul_plan_add(p, output_floats(o), head, 2 * L + 1, &o->data);
 		rc |= ul_plan_add(p, output_floats(o), L, 2 * L - head, &o->grad);
 	}
