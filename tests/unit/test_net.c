@@ -6,7 +6,8 @@
  *
  * The chain is checked along a random direction of each tensor (see
  * fd_directional), tolerance 5e-3: through a dozen BatchNorms over a few
- * values each, float rounding in the loss reaches ~2e-3. SPPF stays out:
+ * values each, float rounding in the loss has reached 2e-3 (3e-4 now).
+ * SPPF stays out:
  * a step that moves a max pool's winner makes the loss kinked, not wrong,
  * and SPPF's own test covers it. */
 #include <math.h>
