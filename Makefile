@@ -11,6 +11,8 @@
 # CUDA=0 skips the CUDA probe; CUDA=1 makes a failed probe an error.
 # WERROR=1 (the default under CI) turns warnings into errors.
 # ARCH=-march=native tunes for this CPU (the default); ARCH= builds portably.
+# DATASETS= the real datasets the tests read: shared/datasets beside this
+# checkout, or beside the checkout it was cloned from.
 
 VERSION := 0.1.0
 PREFIX  ?= /usr/local
@@ -20,6 +22,8 @@ CUDA    ?= auto
 WERROR  ?= $(if $(CI),1,0)
 DEPS    ?= 1
 ARCH    ?= -march=native
+ORIGIN  := $(shell git config --get remote.origin.url 2>/dev/null)
+DATASETS ?= $(abspath $(firstword $(wildcard ../shared/datasets $(if $(ORIGIN),$(abspath $(ORIGIN))/../shared/datasets)) ../shared/datasets))
 
 ifeq ($(SAN),1)
 O      := build/san
@@ -115,14 +119,14 @@ $(UNIT) $(DRIVERS) $(BENCHES): $(O)/%: $(O)/%.o $(LIBUL)
 
 # Unit tests are C programs and CLI tests shell scripts; both speak TAP.
 check: all $(UNIT) $(DRIVERS) $(BENCHES)
-	UL_ROOT=$(CURDIR) UL_BIN=$(abspath $(BINDIR)) UL_DRIVERS=$(abspath $(O)/tests/drivers) UL_SAN=$(SAN) \
+	UL_ROOT=$(CURDIR) UL_DATASETS=$(DATASETS) UL_BIN=$(abspath $(BINDIR)) UL_DRIVERS=$(abspath $(O)/tests/drivers) UL_SAN=$(SAN) \
 	UL_SHARE=$(CURDIR)/share/ul \
 		prove --exec '' -j2 $(UNIT) $(CLI_TESTS)
 
 # Speed lives here, never in timed tests: ratios against baselines of the same run.
 bench: all $(DRIVERS) $(BENCHES)
 	tests/bench/passthrough $(O)/tests/drivers/ul-echo
-	tests/bench/scan $(BINDIR)/ul-fetch ../shared/datasets
+	tests/bench/scan $(BINDIR)/ul-fetch $(DATASETS)
 	$(O)/tests/bench/engine
 
 # --- installing --------------------------------------------------------------

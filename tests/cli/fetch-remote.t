@@ -5,8 +5,8 @@
 . "$(dirname "$0")/lib.sh"
 
 FETCH=$UL_BIN/ul-fetch
-DATA=$UL_ROOT/../shared/datasets
-[ -d "$DATA/coco8" ] || { echo "Bail out! the real datasets are not at $DATA (shared/ beside the clone)"; exit 1; }
+DATA=${UL_DATASETS:-$UL_ROOT/../shared/datasets}
+[ -d "$DATA/coco8" ] || { echo "Bail out! the real datasets are not at $DATA (shared/ beside the clone, or UL_DATASETS=)"; exit 1; }
 export UL_HOME=$tmp/home
 srv=$tmp/srv
 mkdir -p "$srv"

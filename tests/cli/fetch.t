@@ -1,11 +1,11 @@
 #!/bin/sh
-# ul-fetch on the real datasets in ../shared/datasets, and on broken copies
+# ul-fetch on the real datasets (UL_DATASETS, shared/datasets beside the clone), and on broken copies
 # of them made in a temp dir: tasks, counts, problems, exit status.
 . "$(dirname "$0")/lib.sh"
 
 FETCH=$UL_BIN/ul-fetch
-DATA=$UL_ROOT/../shared/datasets
-[ -d "$DATA/coco8" ] || { echo "Bail out! the real datasets are not at $DATA (shared/ beside the clone)"; exit 1; }
+DATA=${UL_DATASETS:-$UL_ROOT/../shared/datasets}
+[ -d "$DATA/coco8" ] || { echo "Bail out! the real datasets are not at $DATA (shared/ beside the clone, or UL_DATASETS=)"; exit 1; }
 export UL_HOME="$tmp/home"
 
 # fetch DATASET_ARG...: runs ul-fetch with no input; the record is in $tmp/out

@@ -6,8 +6,8 @@
 
 VALIDATE=$UL_BIN/ul-validate
 FETCH=$UL_BIN/ul-fetch
-DATA=$UL_ROOT/../shared/datasets
-[ -d "$DATA/coco8" ] || { echo "Bail out! the real datasets are not at $DATA (shared/ beside the clone)"; exit 1; }
+DATA=${UL_DATASETS:-$UL_ROOT/../shared/datasets}
+[ -d "$DATA/coco8" ] || { echo "Bail out! the real datasets are not at $DATA (shared/ beside the clone, or UL_DATASETS=)"; exit 1; }
 export UL_HOME=$tmp/home
 
 "$FETCH" data="$DATA/coco8" </dev/null >"$tmp/coco8.jsonl"

@@ -18,6 +18,7 @@
 #include "core/error.h"
 #include "core/signals.h"
 #include "data/archive.h"
+#include "datasets.h"
 #include "tap.h"
 
 enum kind { ZIP, TAR, TAR_GZ, TAR_XZ, TAR_ZST, TAR_BZ2 };
@@ -589,8 +590,9 @@ static int compare_out(const char *path, const struct stat *st, int flag, struct
 static void real_dataset(void)
 {
 	static char source[PATH_MAX];
-	if (!realpath("../shared/datasets/coco8", source)) {
-		ok(0, "../shared/datasets/coco8 is beside the clone");
+	char where[PATH_MAX];
+	if (!realpath(dataset_path(where, sizeof where, "coco8"), source)) {
+		ok(0, "the real coco8 is at %s", where);
 		return;
 	}
 	walk_root = source;

@@ -2,6 +2,7 @@
 #include <fcntl.h>
 
 #include "data/image_probe.h"
+#include "datasets.h"
 #include "tap.h"
 
 static char dir[] = "/tmp/ul-probe-XXXXXX";
@@ -26,10 +27,11 @@ int main(void)
 
 	/* the real datasets: JPEG and PNG of known sizes */
 	struct ul_image_info info;
-	ok(ul_image_probe("../shared/datasets/coco8/images/train/000000000009.jpg", &info), "a coco8 JPEG is fine");
+	char path[4096];
+	ok(ul_image_probe(dataset_path(path, sizeof path, "coco8/images/train/000000000009.jpg"), &info), "a coco8 JPEG is fine");
 	ok(info.format == UL_IMAGE_JPEG && info.width == 640 && info.height == 480, "640x480 (%dx%d)", info.width, info.height);
 	ok(!info.jpeg_truncated, "and complete");
-	ok(ul_image_probe("../shared/datasets/mnist160/train/0/1179.png", &info), "an mnist160 PNG is fine");
+	ok(ul_image_probe(dataset_path(path, sizeof path, "mnist160/train/0/1179.png"), &info), "an mnist160 PNG is fine");
 	ok(info.format == UL_IMAGE_PNG && info.width == 28 && info.height == 28, "28x28 (%dx%d)", info.width, info.height);
 
 	/* hand-made headers */
