@@ -3,7 +3,7 @@
 #include <math.h>
 #include <string.h>
 
-#include <cblas.h>
+#include "nn/gemm.h"
 
 /* Channels of one head in the qkv input: q, k, v. */
 static int per_head(const struct ul_attention *a)
@@ -85,9 +85,9 @@ void ul_attention_forward(const struct ul_attention *a, const float *qkv, float 
 			const float *q = qkv + (size_t)b * np * c3 + head * per_head(a), *k = q + kd, *vh = k + kd;
 			float *p = probs + ((size_t)b * a->heads + head) * np * np;
 			size_t o = (size_t)b * np * co + head * hd;
-			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, np, np, kd, scale(a), q, c3, k, c3, 0.0f, p, np);
+			ul_gemm(false, true, np, np, kd, scale(a), q, c3, k, c3, 0.0f, p, np);
 			softmax_rows(p, np);
-			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, np, hd, np, 1.0f, p, np, vh, c3, 0.0f, out + o, co);
+			ul_gemm(false, false, np, hd, np, 1.0f, p, np, vh, c3, 0.0f, out + o, co);
 			for (int i = 0; i < np; i++)
 				memcpy(v + o + (size_t)i * co, vh + (size_t)i * c3, sizeof *v * hd);
 		}
@@ -113,13 +113,13 @@ void ul_attention_backward(const struct ul_attention *a, const float *qkv, const
 			const float *p = probs + ((size_t)b * a->heads + head) * np * np;
 			for (int i = 0; i < np; i++)
 				memcpy(dvh + (size_t)i * c3, d_v + o + (size_t)i * co, sizeof *dvh * hd);
-			cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, np, hd, np, 1.0f, p, np, d_out + o, co, 1.0f, dvh, c3);
-			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, np, np, hd, 1.0f, d_out + o, co, vh, c3, 0.0f,
+			ul_gemm(true, false, np, hd, np, 1.0f, p, np, d_out + o, co, 1.0f, dvh, c3);
+			ul_gemm(false, true, np, np, hd, 1.0f, d_out + o, co, vh, c3, 0.0f,
 				    workspace, np);
 			softmax_rows_backward(p, workspace, np);
-			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, np, kd, np, scale(a), workspace, np, k, c3, 0.0f,
+			ul_gemm(false, false, np, kd, np, scale(a), workspace, np, k, c3, 0.0f,
 				    dq, c3);
-			cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, np, kd, np, scale(a), workspace, np, q, c3, 0.0f,
+			ul_gemm(true, false, np, kd, np, scale(a), workspace, np, q, c3, 0.0f,
 				    dk, c3);
 		}
 	}

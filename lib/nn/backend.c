@@ -1,18 +1,14 @@
 #include "nn/backend.h"
 
 #include "nn/concat.h"
-#include "nn/silu.h"
 
 const struct ul_backend ul_cpu_backend = {
 	.name = "cpu",
 	.conv2d_forward = ul_conv2d_forward,
 	.conv2d_backward = ul_conv2d_backward,
 	.batchnorm_forward_train = ul_batchnorm_forward_train,
-	.batchnorm_apply = ul_batchnorm_apply,
 	.batchnorm_forward_eval = ul_batchnorm_forward_eval,
 	.batchnorm_backward = ul_batchnorm_backward,
-	.silu_forward = ul_silu_forward,
-	.silu_backward = ul_silu_backward,
 	.maxpool_forward = ul_maxpool_forward,
 	.maxpool_backward = ul_maxpool_backward,
 	.upsample_forward = ul_upsample_forward,

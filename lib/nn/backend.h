@@ -25,18 +25,15 @@ struct ul_backend {
 			       float *workspace);
 	void (*conv2d_backward)(const struct ul_conv2d *c, const float *x, const float *weight, const float *dy, float *dx,
 				float *dweight, float *dbias, float *workspace);
+	/* BatchNorm, with SiLU fused when bn->silu is set */
 	void (*batchnorm_forward_train)(const struct ul_batchnorm *bn, const float *x, const float *gamma,
 					const float *beta, float *running_mean, float *running_var, float *y,
-					float *save_mean, float *save_invstd);
-	void (*batchnorm_apply)(const struct ul_batchnorm *bn, const float *x, const float *gamma, const float *beta,
-				const float *save_mean, const float *save_invstd, float *y);
+					float *save_mean, float *save_invstd, float *workspace);
 	void (*batchnorm_forward_eval)(const struct ul_batchnorm *bn, const float *x, const float *gamma, const float *beta,
-				       const float *running_mean, const float *running_var, float *y);
-	void (*batchnorm_backward)(const struct ul_batchnorm *bn, const float *x, const float *gamma,
+				       const float *running_mean, const float *running_var, float *y, float *workspace);
+	void (*batchnorm_backward)(const struct ul_batchnorm *bn, const float *x, const float *gamma, const float *beta,
 				   const float *save_mean, const float *save_invstd, const float *dy, float *dx,
-				   float *dgamma, float *dbeta);
-	void (*silu_forward)(size_t n, const float *x, float *y);
-	void (*silu_backward)(size_t n, const float *x, const float *dy, float *dx);
+				   float *dgamma, float *dbeta, float *workspace);
 	void (*maxpool_forward)(const struct ul_maxpool *p, const float *x, float *y, int32_t *argmax);
 	void (*maxpool_backward)(const struct ul_maxpool *p, const int32_t *argmax, const float *dy, float *dx);
 	void (*upsample_forward)(const struct ul_upsample *u, const float *x, float *y);

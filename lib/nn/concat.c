@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "core/parallel.h"
 #include "nn/backend.h"
 
 int ul_concat_channels(const struct ul_concat *cat)
@@ -12,10 +13,26 @@ int ul_concat_channels(const struct ul_concat *cat)
 	return total;
 }
 
+struct copy {
+	size_t pixels;
+	int c, src_stride, dst_stride, pieces;
+	const float *src;
+	float *dst;
+};
+
+static void copy_piece(void *ctx, int i)
+{
+	const struct copy *k = ctx;
+	size_t begin, end;
+	ul_parallel_piece(k->pixels, k->pieces, i, &begin, &end);
+	for (size_t p = begin; p < end; p++)
+		memcpy(k->dst + p * k->dst_stride, k->src + p * k->src_stride, sizeof *k->dst * k->c);
+}
+
 void ul_channels_copy(size_t pixels, int c, const float *src, int src_stride, float *dst, int dst_stride)
 {
-	for (size_t p = 0; p < pixels; p++)
-		memcpy(dst + p * dst_stride, src + p * src_stride, sizeof *dst * c);
+	struct copy k = { pixels, c, src_stride, dst_stride, ul_parallel_pieces(pixels * c, 1 << 14), src, dst };
+	ul_parallel_for(k.pieces, copy_piece, &k);
 }
 
 void ul_concat_forward(const struct ul_concat *cat, const float *const *x, float *y)

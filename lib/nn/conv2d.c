@@ -5,9 +5,20 @@
 
 #include <cblas.h>
 
-/* Patches of several images go through one GEMM, so small maps still make
- * a GEMM big enough to thread well; this many floats bound that buffer. */
+#include "core/parallel.h"
+#include "nn/gemm.h"
+
+/* Backward builds the patches of several images for one GEMM, so small
+ * maps still make a product big enough to share out; this many floats
+ * bound that buffer. */
 #define PATCH_FLOATS ((size_t)1 << 22)
+/* Forward builds and multiplies patches a block of rows at a time, each
+ * thread in its own block, while they are still in cache. */
+#define BLOCK_FLOATS ((size_t)1 << 18)
+#define MIN_BLOCK_ROWS 64
+/* Depthwise backward sums each piece's weight gradient apart, then in
+ * order: at most this many pieces, whatever the thread count. */
+#define DEPTHWISE_PIECES 16
 
 int ul_conv2d_out_h(const struct ul_conv2d *c)
 {
@@ -48,7 +59,7 @@ static size_t weight_floats(const struct ul_conv2d *c)
 	return (size_t)c->c_out * cols(c);
 }
 
-/* Images whose patches share one GEMM. */
+/* Images whose patches share one GEMM in backward. */
 static int chunk(const struct ul_conv2d *c)
 {
 	size_t per_image = pixels_out(c) * cols(c);
@@ -56,12 +67,29 @@ static int chunk(const struct ul_conv2d *c)
 	return n < 1 ? 1 : n > (size_t)c->n ? c->n : (int)n;
 }
 
+/* Patch rows forward builds before multiplying them. */
+static size_t block_rows(const struct ul_conv2d *c)
+{
+	size_t rows = BLOCK_FLOATS / cols(c);
+	return rows < MIN_BLOCK_ROWS ? MIN_BLOCK_ROWS : rows;
+}
+
+static int depthwise_pieces(const struct ul_conv2d *c)
+{
+	return c->n < DEPTHWISE_PIECES ? c->n : DEPTHWISE_PIECES;
+}
+
 size_t ul_conv2d_workspace(const struct ul_conv2d *c)
 {
 	if (pointwise(c))
 		return 0;
-	/* the weights and their gradient in tap-major order, then the patches */
-	return 2 * weight_floats(c) + (depthwise(c) ? 0 : (size_t)chunk(c) * pixels_out(c) * cols(c));
+	/* the weights and their gradient in tap-major order, then the
+	 * patches, or the depthwise pieces' weight gradients */
+	if (depthwise(c))
+		return (2 + (size_t)depthwise_pieces(c)) * weight_floats(c);
+	size_t backward = (size_t)chunk(c) * pixels_out(c) * cols(c);
+	size_t forward = (size_t)ul_parallel_threads() * block_rows(c) * cols(c);
+	return 2 * weight_floats(c) + (backward > forward ? backward : forward);
 }
 
 /* Where weight (o, ci, tap) of OIHW goes in the order the kernels read:
@@ -91,84 +119,117 @@ static void add_from_tap_major(const struct ul_conv2d *c, const float *t, float 
 				w[((size_t)o * cg + ci) * kk + tap] += t[tap_major(c, o, ci, tap)];
 }
 
-static void im2col(const struct ul_conv2d *c, const float *x, int group, float *patches)
+/* The taps kx in [lo, hi) of a kernel row starting at input column ix0
+ * fall inside the image. */
+static void inside(const struct ul_conv2d *c, int ix0, int *lo, int *hi)
+{
+	*lo = ix0 < 0 ? -ix0 : 0;
+	*hi = c->w - ix0 < c->k ? c->w - ix0 : c->k;
+	if (*hi < *lo)
+		*hi = *lo;
+}
+
+/* Patch rows [r0, r1) of one group, a row per output pixel counted across
+ * the images of x, into patches from its start. With one group the taps
+ * of a kernel row are adjacent in NHWC, so each kernel row is one copy. */
+static void im2col(const struct ul_conv2d *c, const float *x, int group, size_t r0, size_t r1, float *patches)
+{
+	int ow = ul_conv2d_out_w(c), cg = c->c_in / c->groups, k = c->k;
+	size_t m = pixels_out(c);
+	for (size_t r = r0; r < r1; r++) {
+		int oy = (int)(r % m) / ow, ox = (int)(r % m) % ow, ix0 = ox * c->stride - c->pad, lo, hi;
+		const float *image = x + r / m * c->h * c->w * c->c_in + group * cg;
+		float *row = patches + (r - r0) * cols(c);
+		inside(c, ix0, &lo, &hi);
+		for (int ky = 0; ky < k; ky++, row += (size_t)k * cg) {
+			int iy = oy * c->stride - c->pad + ky;
+			if (iy < 0 || iy >= c->h) {
+				memset(row, 0, sizeof *row * k * cg);
+				continue;
+			}
+			const float *from = image + ((size_t)iy * c->w + (size_t)(ix0 + lo)) * c->c_in;
+			memset(row, 0, sizeof *row * lo * cg);
+			if (c->groups == 1)
+				memcpy(row + lo * cg, from, sizeof *row * (hi - lo) * cg);
+			else
+				for (int kx = lo; kx < hi; kx++)
+					memcpy(row + kx * cg, from + (size_t)(kx - lo) * c->c_in, sizeof *row * cg);
+			memset(row + hi * cg, 0, sizeof *row * (k - hi) * cg);
+		}
+	}
+}
+
+/* The transpose of im2col for input rows [q0, q1) (a row per image row,
+ * counted across the images of dx): each input pixel gathers the patch
+ * values that came from it, so pieces of rows never write the same
+ * memory. The first group's pass clears the rows first. */
+static void col2im(const struct ul_conv2d *c, const float *patches, int group, size_t q0, size_t q1, float *dx)
 {
 	int oh = ul_conv2d_out_h(c), ow = ul_conv2d_out_w(c), cg = c->c_in / c->groups, k = c->k;
-	for (int oy = 0; oy < oh; oy++) {
-		for (int ox = 0; ox < ow; ox++) {
-			float *row = patches + ((size_t)oy * ow + ox) * cols(c);
-			for (int ky = 0; ky < k; ky++) {
-				int iy = oy * c->stride - c->pad + ky;
-				for (int kx = 0; kx < k; kx++, row += cg) {
-					int ix = ox * c->stride - c->pad + kx;
-					if (iy >= 0 && iy < c->h && ix >= 0 && ix < c->w)
-						memcpy(row, x + ((size_t)iy * c->w + ix) * c->c_in + group * cg, sizeof *row * cg);
-					else
-						memset(row, 0, sizeof *row * cg);
+	for (size_t q = q0; q < q1; q++) {
+		int b = (int)(q / c->h), iy = (int)(q % c->h);
+		float *dx_row = dx + q * c->w * c->c_in;
+		if (group == 0)
+			memset(dx_row, 0, sizeof *dx_row * c->w * c->c_in);
+		for (int ky = 0; ky < k; ky++) {
+			int t = iy + c->pad - ky, oy = t / c->stride;
+			if (t < 0 || t % c->stride || oy >= oh)
+				continue;
+			const float *patch_row = patches + (((size_t)b * oh + oy) * ow) * cols(c) + (size_t)ky * k * cg;
+			for (int ox = 0; ox < ow; ox++) {
+				int ix0 = ox * c->stride - c->pad, lo, hi;
+				inside(c, ix0, &lo, &hi);
+				const float *restrict from = patch_row + ox * cols(c);
+				for (int kx = lo; kx < hi; kx++) {
+					float *restrict to = dx_row + (size_t)(ix0 + kx) * c->c_in + group * cg;
+					for (int ci = 0; ci < cg; ci++)
+						to[ci] += from[kx * cg + ci];
 				}
 			}
 		}
 	}
 }
 
-/* The transpose of im2col: adds each patch value back into dx. */
-static void col2im(const struct ul_conv2d *c, const float *patches, int group, float *dx)
+/* Output rows [r0, r1) of a depthwise conv (a row per output image row,
+ * counted across the images), with weights tap-major (tap, channel):
+ * every loop runs over channels, contiguous in NHWC and in the weights. */
+static void depthwise_forward(const struct ul_conv2d *c, const float *x, const float *taps, float *y, size_t r0,
+			      size_t r1)
 {
-	int oh = ul_conv2d_out_h(c), ow = ul_conv2d_out_w(c), cg = c->c_in / c->groups, k = c->k;
-	for (int oy = 0; oy < oh; oy++) {
+	int oh = ul_conv2d_out_h(c), ow = ul_conv2d_out_w(c), ch = c->c_in, k = c->k;
+	for (size_t r = r0; r < r1; r++) {
+		int oy = (int)(r % oh);
+		const float *xb = x + r / oh * c->h * c->w * ch;
 		for (int ox = 0; ox < ow; ox++) {
-			const float *row = patches + ((size_t)oy * ow + ox) * cols(c);
+			float *restrict out = y + (r * ow + ox) * ch;
+			memset(out, 0, sizeof *out * ch);
 			for (int ky = 0; ky < k; ky++) {
 				int iy = oy * c->stride - c->pad + ky;
-				for (int kx = 0; kx < k; kx++, row += cg) {
+				for (int kx = 0; kx < k; kx++) {
 					int ix = ox * c->stride - c->pad + kx;
 					if (iy < 0 || iy >= c->h || ix < 0 || ix >= c->w)
 						continue;
-					float *restrict to = dx + ((size_t)iy * c->w + ix) * c->c_in + group * cg;
-					const float *restrict from = row;
-					for (int ci = 0; ci < cg; ci++)
-						to[ci] += from[ci];
+					const float *restrict in = xb + ((size_t)iy * c->w + ix) * ch;
+					const float *restrict w = taps + (size_t)(ky * k + kx) * ch;
+					for (int i = 0; i < ch; i++)
+						out[i] += in[i] * w[i];
 				}
 			}
 		}
 	}
 }
 
-/* Depthwise, with weights tap-major (tap, channel): every loop runs over
- * channels, contiguous in NHWC and in the weights. */
-static void depthwise_forward(const struct ul_conv2d *c, const float *x, const float *taps, float *y)
-{
-	int oh = ul_conv2d_out_h(c), ow = ul_conv2d_out_w(c), ch = c->c_in, k = c->k;
-	for (int b = 0; b < c->n; b++) {
-		const float *xb = x + (size_t)b * c->h * c->w * ch;
-		for (int oy = 0; oy < oh; oy++) {
-			for (int ox = 0; ox < ow; ox++) {
-				float *restrict out = y + (((size_t)b * oh + oy) * ow + ox) * ch;
-				memset(out, 0, sizeof *out * ch);
-				for (int ky = 0; ky < k; ky++) {
-					int iy = oy * c->stride - c->pad + ky;
-					for (int kx = 0; kx < k; kx++) {
-						int ix = ox * c->stride - c->pad + kx;
-						if (iy < 0 || iy >= c->h || ix < 0 || ix >= c->w)
-							continue;
-						const float *restrict in = xb + ((size_t)iy * c->w + ix) * ch;
-						const float *restrict w = taps + (size_t)(ky * k + kx) * ch;
-						for (int i = 0; i < ch; i++)
-							out[i] += in[i] * w[i];
-					}
-				}
-			}
-		}
-	}
-}
-
+/* Images [b0, b1): dx for them (cleared first; NULL to skip) and their
+ * share of the weight gradient, added to dtaps. */
 static void depthwise_backward(const struct ul_conv2d *c, const float *x, const float *taps, const float *dy, float *dx,
-			       float *dtaps)
+			       float *dtaps, int b0, int b1)
 {
 	int oh = ul_conv2d_out_h(c), ow = ul_conv2d_out_w(c), ch = c->c_in, k = c->k;
-	for (int b = 0; b < c->n; b++) {
+	for (int b = b0; b < b1; b++) {
 		const float *xb = x + (size_t)b * c->h * c->w * ch;
 		float *dxb = dx ? dx + (size_t)b * c->h * c->w * ch : NULL;
+		if (dxb)
+			memset(dxb, 0, sizeof *dxb * c->h * c->w * ch);
 		for (int oy = 0; oy < oh; oy++) {
 			for (int ox = 0; ox < ow; ox++) {
 				const float *restrict g = dy + (((size_t)b * oh + oy) * ow + ox) * ch;
@@ -211,82 +272,156 @@ static void sum_rows(const float *restrict m, size_t rows, int width, float *res
 			total[o] += m[p * width + o];
 }
 
+/* One pass of a conv over pieces of rows on the thread pool: what every
+ * piece function reads. */
+struct pass {
+	const struct ul_conv2d *c;
+	const float *x, *taps, *dy;
+	float *y, *patches, *dx, *dtaps;
+	int group, pieces;
+	size_t rows;
+};
+
+/* Forward, piece i: its rows of the output, a block of patches at a time
+ * in the piece's own part of the patch buffer. */
+static void forward_piece(void *ctx, int i)
+{
+	const struct pass *p = ctx;
+	const struct ul_conv2d *c = p->c;
+	size_t begin, end, block = block_rows(c), kk = cols(c);
+	int og = c->c_out / c->groups;
+	ul_parallel_piece(p->rows, p->pieces, i, &begin, &end);
+	float *patches = p->patches + (size_t)i * block * kk;
+	for (size_t r0 = begin; r0 < end; r0 += block) {
+		size_t r1 = end - r0 < block ? end : r0 + block;
+		im2col(c, p->x, p->group, r0, r1, patches);
+		/* outputs = patches (rows x kk) . taps_g^T; ldc strides over
+		 * every output channel of a pixel */
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(r1 - r0), og, (int)kk, 1.0f, patches, (int)kk,
+			    p->taps + (size_t)p->group * og * kk, (int)kk, 0.0f, p->y + r0 * c->c_out + p->group * og,
+			    c->c_out);
+	}
+}
+
+static void im2col_piece(void *ctx, int i)
+{
+	const struct pass *p = ctx;
+	size_t begin, end;
+	ul_parallel_piece(p->rows, p->pieces, i, &begin, &end);
+	im2col(p->c, p->x, p->group, begin, end, p->patches + begin * cols(p->c));
+}
+
+static void col2im_piece(void *ctx, int i)
+{
+	const struct pass *p = ctx;
+	size_t begin, end;
+	ul_parallel_piece(p->rows, p->pieces, i, &begin, &end);
+	col2im(p->c, p->patches, p->group, begin, end, p->dx);
+}
+
+static void depthwise_forward_piece(void *ctx, int i)
+{
+	const struct pass *p = ctx;
+	size_t begin, end;
+	ul_parallel_piece(p->rows, p->pieces, i, &begin, &end);
+	depthwise_forward(p->c, p->x, p->taps, p->y, begin, end);
+}
+
+/* Piece i's images, its weight gradient in its own slot of dtaps. */
+static void depthwise_backward_piece(void *ctx, int i)
+{
+	const struct pass *p = ctx;
+	size_t begin, end, wf = weight_floats(p->c);
+	ul_parallel_piece(p->rows, p->pieces, i, &begin, &end);
+	float *dtaps = p->dtaps + (size_t)i * wf;
+	memset(dtaps, 0, sizeof *dtaps * wf);
+	depthwise_backward(p->c, p->x, p->taps, p->dy, p->dx, dtaps, (int)begin, (int)end);
+}
+
+/* Pieces for `rows` rows of light work. */
+static int row_pieces(size_t rows)
+{
+	return ul_parallel_pieces(rows, 16);
+}
+
 void ul_conv2d_forward(const struct ul_conv2d *c, const float *x, const float *weight, const float *bias, float *y,
 		       float *workspace)
 {
-	int m = (int)pixels_out(c), og = c->c_out / c->groups, kk = (int)cols(c);
 	if (pointwise(c)) {
 		/* y (n h w x c_out) = x (n h w x c_in) . weight^T */
-		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, c->n * m, c->c_out, c->c_in, 1.0f, x, c->c_in, weight,
-			    c->c_in, 0.0f, y, c->c_out);
+		ul_gemm(false, true, c->n * (int)pixels_out(c), c->c_out, c->c_in, 1.0f, x, c->c_in, weight, c->c_in, 0.0f,
+			y, c->c_out);
 	} else {
-		float *taps = workspace, *patches = workspace + 2 * weight_floats(c);
-		to_tap_major(c, weight, taps);
+		struct pass p = { .c = c, .x = x, .taps = workspace, .y = y, .patches = workspace + 2 * weight_floats(c) };
+		to_tap_major(c, weight, workspace);
 		if (depthwise(c)) {
-			depthwise_forward(c, x, taps, y);
+			p.rows = (size_t)c->n * ul_conv2d_out_h(c);
+			p.pieces = row_pieces(p.rows);
+			ul_parallel_for(p.pieces, depthwise_forward_piece, &p);
 		} else {
-			int per = chunk(c);
-			for (int b0 = 0; b0 < c->n; b0 += per) {
-				int nb = c->n - b0 < per ? c->n - b0 : per;
-				for (int g = 0; g < c->groups; g++) {
-					for (int b = 0; b < nb; b++)
-						im2col(c, x + (size_t)(b0 + b) * c->h * c->w * c->c_in, g,
-						       patches + (size_t)b * m * kk);
-					/* the group's outputs = patches (nb m x kk) . taps_g^T; ldc
-					 * strides over every output channel of a pixel */
-					cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nb * m, og, kk, 1.0f, patches, kk,
-						    taps + (size_t)g * og * kk, kk, 0.0f, y + (size_t)b0 * m * c->c_out + g * og,
-						    c->c_out);
-				}
-			}
+			p.rows = (size_t)c->n * pixels_out(c);
+			size_t most = (p.rows + MIN_BLOCK_ROWS - 1) / MIN_BLOCK_ROWS;
+			p.pieces = (size_t)ul_parallel_threads() < most ? ul_parallel_threads() : (int)most;
+			for (p.group = 0; p.group < c->groups; p.group++)
+				ul_parallel_for(p.pieces, forward_piece, &p);
 		}
 	}
 	if (bias)
 		add_bias(c, bias, y);
 }
 
+/* The non-depthwise backward of images [b0, b0 + nb), one group: patches
+ * for the weight gradient, then the input gradient through them. */
+static void grouped_backward(const struct ul_conv2d *c, const float *x, const float *dy, float *dx, int b0, int nb,
+			     int group, float *taps, float *dtaps, float *patches)
+{
+	int m = (int)pixels_out(c), og = c->c_out / c->groups, kk = (int)cols(c);
+	const float *dyb = dy + (size_t)b0 * m * c->c_out + group * og;
+	size_t image = (size_t)c->h * c->w * c->c_in;
+	struct pass p = { .c = c, .x = x + b0 * image, .patches = patches, .group = group, .rows = (size_t)nb * m };
+	p.pieces = row_pieces(p.rows);
+	ul_parallel_for(p.pieces, im2col_piece, &p);
+	/* dtaps_g (og x kk) += dy_g^T (og x nb m) . patches */
+	ul_gemm(true, false, og, kk, nb * m, 1.0f, dyb, c->c_out, patches, kk, 1.0f, dtaps + (size_t)group * og * kk, kk);
+	if (!dx)
+		return;
+	/* dpatches = dy_g (nb m x og) . taps_g, gathered back into dx */
+	ul_gemm(false, false, nb * m, kk, og, 1.0f, dyb, c->c_out, taps + (size_t)group * og * kk, kk, 0.0f, patches, kk);
+	p.dx = dx + b0 * image, p.rows = (size_t)nb * c->h;
+	p.pieces = row_pieces(p.rows);
+	ul_parallel_for(p.pieces, col2im_piece, &p);
+}
+
 void ul_conv2d_backward(const struct ul_conv2d *c, const float *x, const float *weight, const float *dy, float *dx,
 			float *dweight, float *dbias, float *workspace)
 {
-	int m = (int)pixels_out(c), og = c->c_out / c->groups, kk = (int)cols(c);
+	size_t wf = weight_floats(c);
 	if (dbias)
-		sum_rows(dy, (size_t)c->n * m, c->c_out, dbias);
+		sum_rows(dy, (size_t)c->n * pixels_out(c), c->c_out, dbias);
 	if (pointwise(c)) {
+		int rows = c->n * (int)pixels_out(c);
 		/* dweight (c_out x c_in) += dy^T . x; dx = dy . weight */
-		cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, c->c_out, c->c_in, c->n * m, 1.0f, dy, c->c_out, x, c->c_in,
-			    1.0f, dweight, c->c_in);
+		ul_gemm(true, false, c->c_out, c->c_in, rows, 1.0f, dy, c->c_out, x, c->c_in, 1.0f, dweight, c->c_in);
 		if (dx)
-			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, c->n * m, c->c_in, c->c_out, 1.0f, dy, c->c_out,
-				    weight, c->c_in, 0.0f, dx, c->c_in);
+			ul_gemm(false, false, rows, c->c_in, c->c_out, 1.0f, dy, c->c_out, weight, c->c_in, 0.0f, dx, c->c_in);
 		return;
 	}
-	float *taps = workspace, *dtaps = workspace + weight_floats(c), *patches = dtaps + weight_floats(c);
+	float *taps = workspace, *dtaps = workspace + wf, *scratch = dtaps + wf;
 	to_tap_major(c, weight, taps);
-	memset(dtaps, 0, sizeof *dtaps * weight_floats(c));
-	if (dx)
-		memset(dx, 0, sizeof *dx * (size_t)c->n * c->h * c->w * c->c_in);
 	if (depthwise(c)) {
-		depthwise_backward(c, x, taps, dy, dx, dtaps);
+		struct pass p = { .c = c, .x = x, .taps = taps, .dy = dy, .dx = dx, .dtaps = scratch, .rows = (size_t)c->n,
+				  .pieces = depthwise_pieces(c) };
+		ul_parallel_for(p.pieces, depthwise_backward_piece, &p);
+		memset(dtaps, 0, sizeof *dtaps * wf);
+		for (int i = 0; i < p.pieces; i++)
+			for (size_t j = 0; j < wf; j++)
+				dtaps[j] += scratch[(size_t)i * wf + j];
 	} else {
+		memset(dtaps, 0, sizeof *dtaps * wf);
 		int per = chunk(c);
-		for (int b0 = 0; b0 < c->n; b0 += per) {
-			int nb = c->n - b0 < per ? c->n - b0 : per;
-			const float *dyb = dy + (size_t)b0 * m * c->c_out;
-			for (int g = 0; g < c->groups; g++) {
-				for (int b = 0; b < nb; b++)
-					im2col(c, x + (size_t)(b0 + b) * c->h * c->w * c->c_in, g, patches + (size_t)b * m * kk);
-				/* dtaps_g (og x kk) += dy_g^T (og x nb m) . patches */
-				cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, og, kk, nb * m, 1.0f, dyb + g * og, c->c_out,
-					    patches, kk, 1.0f, dtaps + (size_t)g * og * kk, kk);
-				if (!dx)
-					continue;
-				/* dpatches = dy_g (nb m x og) . taps_g, scattered back */
-				cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, nb * m, kk, og, 1.0f, dyb + g * og, c->c_out,
-					    taps + (size_t)g * og * kk, kk, 0.0f, patches, kk);
-				for (int b = 0; b < nb; b++)
-					col2im(c, patches + (size_t)b * m * kk, g, dx + (size_t)(b0 + b) * c->h * c->w * c->c_in);
-			}
-		}
+		for (int b0 = 0; b0 < c->n; b0 += per)
+			for (int g = 0; g < c->groups; g++)
+				grouped_backward(c, x, dy, dx, b0, c->n - b0 < per ? c->n - b0 : per, g, taps, dtaps, scratch);
 	}
 	add_from_tap_major(c, dtaps, dweight);
 }

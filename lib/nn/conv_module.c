@@ -1,14 +1,12 @@
 #include "nn/conv_module.h"
 
-#include <string.h>
-
 #include "nn/backend.h"
 
 static struct ul_batchnorm bn_of(const struct ul_conv_module *m)
 {
 	return (struct ul_batchnorm){
 		.n = m->conv.n, .h = ul_conv2d_out_h(&m->conv), .w = ul_conv2d_out_w(&m->conv), .c = m->conv.c_out,
-		.eps = UL_BATCHNORM_EPS, .momentum = UL_BATCHNORM_MOMENTUM,
+		.eps = UL_BATCHNORM_EPS, .momentum = UL_BATCHNORM_MOMENTUM, .silu = m->act,
 	};
 }
 
@@ -18,58 +16,51 @@ size_t ul_conv_module_out(const struct ul_conv_module *m)
 }
 
 /* saved: z = conv(x), then the batch mean and inverse std per channel;
- * backward recomputes u = bn(z) for SiLU's gradient, one pass over the
- * map instead of a second copy of it kept through the whole step. */
+ * the fused BatchNorm-SiLU backward recomputes bn(z) on the fly instead of
+ * keeping a second copy of the map through the whole step. */
 size_t ul_conv_module_saved(const struct ul_conv_module *m)
 {
 	return ul_conv_module_out(m) + 2 * (size_t)m->conv.c_out;
 }
 
-/* The conv's own scratch, then room for a gradient the size of the output
- * and for u, recomputed (apart from the gradient, so SiLU's loop sees no
- * aliasing and stays vectorised). */
+/* The gradient at the conv's output, rounded so what follows keeps the
+ * workspace's alignment, then scratch for the conv or the BatchNorm. */
+static size_t grad_floats(const struct ul_conv_module *m)
+{
+	return (ul_conv_module_out(m) + 15) / 16 * 16;
+}
+
 size_t ul_conv_module_workspace(const struct ul_conv_module *m)
 {
-	return ul_conv2d_workspace(&m->conv) + ul_conv_module_out(m) * (m->act ? 2 : 1);
+	struct ul_batchnorm bn = bn_of(m);
+	size_t conv = ul_conv2d_workspace(&m->conv), norm = ul_batchnorm_workspace(&bn);
+	return grad_floats(m) + (conv > norm ? conv : norm);
 }
 
 void ul_conv_module_forward(const struct ul_conv_module *m, const float *x, float *y, float *saved, float *workspace,
 			    bool train)
 {
 	struct ul_batchnorm bn = bn_of(m);
-	size_t n = ul_conv_module_out(m);
+	float *scratch = workspace + grad_floats(m);
 	if (!train) {
 		/* z in y, then normalised in place */
-		ul_ops->conv2d_forward(&m->conv, x, m->weight, NULL, y, workspace);
-		ul_ops->batchnorm_forward_eval(&bn, y, m->gamma, m->beta, m->running_mean, m->running_var, y);
-		if (m->act)
-			ul_ops->silu_forward(n, y, y);
+		ul_ops->conv2d_forward(&m->conv, x, m->weight, NULL, y, scratch);
+		ul_ops->batchnorm_forward_eval(&bn, y, m->gamma, m->beta, m->running_mean, m->running_var, y, scratch);
 		return;
 	}
-	float *z = saved, *stats = saved + n;
-	ul_ops->conv2d_forward(&m->conv, x, m->weight, NULL, z, workspace);
+	float *z = saved, *stats = saved + ul_conv_module_out(m);
+	ul_ops->conv2d_forward(&m->conv, x, m->weight, NULL, z, scratch);
 	ul_ops->batchnorm_forward_train(&bn, z, m->gamma, m->beta, m->running_mean, m->running_var, y, stats,
-					stats + m->conv.c_out);
-	if (m->act)
-		ul_ops->silu_forward(n, y, y);
+					stats + m->conv.c_out, scratch);
 }
 
 void ul_conv_module_backward(const struct ul_conv_module *m, const float *x, const float *saved, const float *dy,
 			     float *dx, float *workspace)
 {
 	struct ul_batchnorm bn = bn_of(m);
-	size_t n = ul_conv_module_out(m);
-	const float *z = saved, *stats = saved + n;
-	float *grad = workspace + ul_conv2d_workspace(&m->conv);
-	/* through SiLU (from u, recomputed), then BatchNorm, in one gradient
-	 * buffer */
-	if (m->act) {
-		float *u = grad + n;
-		ul_ops->batchnorm_apply(&bn, z, m->gamma, m->beta, stats, stats + m->conv.c_out, u);
-		ul_ops->silu_backward(n, u, dy, grad);
-	} else {
-		memcpy(grad, dy, sizeof *grad * n);
-	}
-	ul_ops->batchnorm_backward(&bn, z, m->gamma, stats, stats + m->conv.c_out, grad, grad, m->dgamma, m->dbeta);
-	ul_ops->conv2d_backward(&m->conv, x, m->weight, grad, dx, m->dweight, NULL, workspace);
+	const float *z = saved, *stats = saved + ul_conv_module_out(m);
+	float *grad = workspace, *scratch = workspace + grad_floats(m);
+	ul_ops->batchnorm_backward(&bn, z, m->gamma, m->beta, stats, stats + m->conv.c_out, dy, grad, m->dgamma,
+				   m->dbeta, scratch);
+	ul_ops->conv2d_backward(&m->conv, x, m->weight, grad, dx, m->dweight, NULL, scratch);
 }

@@ -3,7 +3,7 @@
  *
  * The caller owns all memory. Parameters and their gradients are pointers
  * into the model's contiguous buffers; what backward needs from forward
- * (the conv output, the normalised output, the batch statistics) lives in
+ * (the conv output and the batch statistics) lives in
  * a "saved" area of ul_conv_module_saved() floats, which the activation
  * arena will plan. */
 #ifndef UL_NN_CONV_MODULE_H

@@ -2,7 +2,7 @@
 
 #include <string.h>
 
-#include <cblas.h>
+#include "nn/gemm.h"
 
 int ul_conv_transpose2d_out_h(const struct ul_conv_transpose2d *c)
 {
@@ -83,7 +83,7 @@ void ul_conv_transpose2d_forward(const struct ul_conv_transpose2d *c, const floa
 		else
 			memset(yb, 0, sizeof *yb * opix * c->c_out);
 		/* patches (m x ncols) = x_b (m x c_in) . weight (c_in x ncols) */
-		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, ncols, c->c_in, 1.0f,
+		ul_gemm(false, false, m, ncols, c->c_in, 1.0f,
 			    x + (size_t)b * m * c->c_in, c->c_in, weight, ncols, 0.0f, workspace, ncols);
 		col2im(c, workspace, yb);
 	}
@@ -98,11 +98,11 @@ void ul_conv_transpose2d_backward(const struct ul_conv_transpose2d *c, const flo
 		const float *dyb = dy + (size_t)b * opix * c->c_out;
 		im2col(c, dyb, workspace);
 		/* dweight (c_in x ncols) += x_b^T (c_in x m) . dpatches (m x ncols) */
-		cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, c->c_in, ncols, m, 1.0f, x + (size_t)b * m * c->c_in,
+		ul_gemm(true, false, c->c_in, ncols, m, 1.0f, x + (size_t)b * m * c->c_in,
 			    c->c_in, workspace, ncols, 1.0f, dweight, ncols);
 		/* dx_b (m x c_in) = dpatches (m x ncols) . weight^T (ncols x c_in) */
 		if (dx)
-			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, c->c_in, ncols, 1.0f, workspace, ncols, weight,
+			ul_gemm(false, true, m, c->c_in, ncols, 1.0f, workspace, ncols, weight,
 				    ncols, 0.0f, dx + (size_t)b * m * c->c_in, c->c_in);
 		if (dbias)
 			for (size_t p = 0; p < opix; p++)

@@ -2,11 +2,11 @@
 
 #include <stddef.h>
 
-#include <cblas.h>
+#include "nn/gemm.h"
 
 void ul_linear_forward(const struct ul_linear *l, const float *x, const float *weight, const float *bias, float *y)
 {
-	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, l->n, l->out, l->in, 1.0f, x, l->in, weight, l->in, 0.0f, y,
+	ul_gemm(false, true, l->n, l->out, l->in, 1.0f, x, l->in, weight, l->in, 0.0f, y,
 		    l->out);
 	if (bias)
 		for (int r = 0; r < l->n; r++)
@@ -18,11 +18,11 @@ void ul_linear_backward(const struct ul_linear *l, const float *x, const float *
 			float *dweight, float *dbias)
 {
 	/* dweight (out x in) += dy^T (out x n) . x (n x in) */
-	cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, l->out, l->in, l->n, 1.0f, dy, l->out, x, l->in, 1.0f,
+	ul_gemm(true, false, l->out, l->in, l->n, 1.0f, dy, l->out, x, l->in, 1.0f,
 		    dweight, l->in);
 	/* dx (n x in) = dy (n x out) . weight (out x in) */
 	if (dx)
-		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, l->n, l->in, l->out, 1.0f, dy, l->out, weight, l->in,
+		ul_gemm(false, false, l->n, l->in, l->out, 1.0f, dy, l->out, weight, l->in,
 			    0.0f, dx, l->in);
 	if (dbias)
 		for (int r = 0; r < l->n; r++)

@@ -1,9 +1,13 @@
 /* Conv2d against a direct convolution, and its gradients against finite
- * differences, over kernel sizes, strides, padding, groups and depthwise.
+ * differences, over kernel sizes, strides, padding, groups and depthwise;
+ * on shapes big enough that every pass is cut into pieces for the thread
+ * pool, against the gradients summed in double, and with the same bits as
+ * on one thread.
  * Tolerance: relative 1e-4 for the forward pass (float GEMM against a
  * double sum), 2e-3 for gradients (float central differences). */
 #include <math.h>
 
+#include "core/parallel.h"
 #include "nn/conv2d.h"
 #include "numeric.h"
 #include "tap.h"
@@ -105,8 +109,88 @@ static void chunks(void)
 	free(x), free(w), free(r), free(y3), free(dx3), free(dw3), free(y1), free(dx1), free(dw1), free(ws);
 }
 
+/* dx and dweight by their definitions, in double, for dL/dy = r. */
+static void direct_backward(const struct ul_conv2d *c, const float *x, const float *w, const float *r, double *dx,
+			    double *dw)
+{
+	int oh = ul_conv2d_out_h(c), ow = ul_conv2d_out_w(c), cg = c->c_in / c->groups, og = c->c_out / c->groups;
+	for (int b = 0; b < c->n; b++)
+		for (int oy = 0; oy < oh; oy++)
+			for (int ox = 0; ox < ow; ox++)
+				for (int o = 0; o < c->c_out; o++) {
+					double g = r[(((size_t)b * oh + oy) * ow + ox) * c->c_out + o];
+					for (int ci = 0; ci < cg; ci++)
+						for (int ky = 0; ky < c->k; ky++)
+							for (int kx = 0; kx < c->k; kx++) {
+								int iy = oy * c->stride - c->pad + ky, ix = ox * c->stride - c->pad + kx;
+								if (iy < 0 || iy >= c->h || ix < 0 || ix >= c->w)
+									continue;
+								size_t xi = (((size_t)b * c->h + iy) * c->w + ix) * c->c_in + o / og * cg + ci;
+								size_t wi = (((size_t)o * cg + ci) * c->k + ky) * c->k + kx;
+								dw[wi] += g * x[xi];
+								dx[xi] += g * w[wi];
+							}
+				}
+}
+
+struct serial {
+	const struct ul_conv2d *c;
+	const float *x, *w, *r;
+	float *y, *dx, *dw, *ws;
+};
+
+static void serial_piece(void *ctx, int i)
+{
+	struct serial *s = ctx;
+	if (i != 0)
+		return;
+	ul_conv2d_forward(s->c, s->x, s->w, NULL, s->y, s->ws);
+	ul_conv2d_backward(s->c, s->x, s->w, s->r, s->dx, s->dw, NULL, s->ws);
+}
+
+static void pieces(struct ul_conv2d c, const char *name)
+{
+	int oh = ul_conv2d_out_h(&c), ow = ul_conv2d_out_w(&c);
+	size_t nx = (size_t)c.n * c.h * c.w * c.c_in, nw = (size_t)c.c_out * (c.c_in / c.groups) * c.k * c.k;
+	size_t ny = (size_t)c.n * oh * ow * c.c_out;
+	float *x = randoms(nx, 0, 1), *w = randoms(nw, 0, 1), *r = randoms(ny, 0, 1);
+	float *y = malloc(sizeof *y * ny), *ws = malloc(sizeof *ws * ul_conv2d_workspace(&c));
+	float *dx = malloc(sizeof *dx * nx), *dw = calloc(nw, sizeof *dw);
+	ul_conv2d_forward(&c, x, w, NULL, y, ws);
+	ul_conv2d_backward(&c, x, w, r, dx, dw, NULL, ws);
+
+	double worst = 0;
+	for (int b = 0; b < c.n; b++)
+		for (int oy = 0; oy < oh; oy++)
+			for (int ox = 0; ox < ow; ox++)
+				for (int o = 0; o < c.c_out; o++)
+					worst = worse(worst, rel(y[(((size_t)b * oh + oy) * ow + ox) * c.c_out + o],
+								 direct(&c, x, w, NULL, b, oy, ox, o)));
+	ok(worst < 1e-4, "%s: forward matches the direct sum (worst %.2g)", name, worst);
+	double *want_dx = calloc(nx, sizeof *want_dx), *want_dw = calloc(nw, sizeof *want_dw);
+	direct_backward(&c, x, w, r, want_dx, want_dw);
+	double worst_dx = 0, worst_dw = 0;
+	for (size_t i = 0; i < nx; i++)
+		worst_dx = worse(worst_dx, rel(dx[i], want_dx[i]));
+	for (size_t i = 0; i < nw; i++)
+		worst_dw = worse(worst_dw, fabs(dw[i] - want_dw[i]) / fmax(1.0, fabs(want_dw[i])));
+	ok(worst_dx < 1e-4 && worst_dw < 1e-4, "%s: dx and dweight match the sums in double (worst %.2g, %.2g)", name,
+	   worst_dx, worst_dw);
+
+	struct serial s = { &c, x, w, r, malloc(sizeof *y * ny), malloc(sizeof *dx * nx), calloc(nw, sizeof *dw), ws };
+	ul_parallel_for(2, serial_piece, &s);
+	ok(!memcmp(s.y, y, sizeof *y * ny) && !memcmp(s.dx, dx, sizeof *dx * nx) && !memcmp(s.dw, dw, sizeof *dw * nw),
+	   "%s: the same bits with the pool as on one thread", name);
+	free(x), free(w), free(r), free(y), free(ws), free(dx), free(dw), free(want_dx), free(want_dw);
+	free(s.y), free(s.dx), free(s.dw);
+}
+
 int main(void)
 {
+	pieces((struct ul_conv2d){ .n = 3, .h = 21, .w = 19, .c_in = 8, .c_out = 16, .k = 3, .stride = 1, .pad = 1, .groups = 1 }, "3x3 s1 in pieces");
+	pieces((struct ul_conv2d){ .n = 3, .h = 30, .w = 31, .c_in = 8, .c_out = 12, .k = 3, .stride = 2, .pad = 1, .groups = 2 }, "3x3 s2, 2 groups, in pieces");
+	pieces((struct ul_conv2d){ .n = 3, .h = 20, .w = 20, .c_in = 24, .c_out = 40, .k = 1, .stride = 1, .pad = 0, .groups = 1 }, "1x1 in pieces");
+	pieces((struct ul_conv2d){ .n = 20, .h = 9, .w = 8, .c_in = 16, .c_out = 16, .k = 3, .stride = 1, .pad = 1, .groups = 16 }, "depthwise, 20 images in 16 pieces");
 	chunks();
 	run((struct ul_conv2d){ .n = 2, .h = 7, .w = 6, .c_in = 5, .c_out = 5, .k = 3, .stride = 2, .pad = 1, .groups = 5 }, "depthwise 3x3 s2, 2 images");
 	run((struct ul_conv2d){ .n = 2, .h = 5, .w = 6, .c_in = 3, .c_out = 4, .k = 3, .stride = 1, .pad = 1, .groups = 1 }, "3x3 s1");

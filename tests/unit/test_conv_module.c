@@ -3,7 +3,6 @@
  * gradient matches finite differences through the batch statistics.
  * Tolerance: 2e-3 relative for gradients, as for the ops. */
 #include "nn/conv_module.h"
-#include "nn/silu.h"
 #include "numeric.h"
 #include "tap.h"
 
@@ -38,20 +37,17 @@ static void run(struct ul_conv2d conv, bool act, const char *name)
 	float *z = malloc(sizeof *z * ny), *u = malloc(sizeof *u * ny), *mean = malloc(sizeof *mean * c), *inv = malloc(sizeof *inv * c);
 	float *rm2 = malloc(sizeof *rm2 * c), *rv2 = malloc(sizeof *rv2 * c);
 	memcpy(rm2, rm, sizeof *rm * c), memcpy(rv2, rv, sizeof *rv * c);
-	struct ul_batchnorm bn = { conv.n, ul_conv2d_out_h(&conv), ul_conv2d_out_w(&conv), conv.c_out, UL_BATCHNORM_EPS, UL_BATCHNORM_MOMENTUM };
+	struct ul_batchnorm bn = { conv.n, ul_conv2d_out_h(&conv), ul_conv2d_out_w(&conv), conv.c_out, UL_BATCHNORM_EPS,
+				   UL_BATCHNORM_MOMENTUM, act };
 	ul_conv2d_forward(&conv, x, w, NULL, z, ws);
-	ul_batchnorm_forward_train(&bn, z, gamma, beta, rm2, rv2, u, mean, inv);
-	if (act)
-		ul_silu_forward(ny, u, u);
+	ul_batchnorm_forward_train(&bn, z, gamma, beta, rm2, rv2, u, mean, inv, ws);
 	ul_conv_module_forward(&m, x, y, saved, ws, true);
 	ok(!memcmp(y, u, sizeof *y * ny), "%s: training forward is conv, batchnorm%s", name, act ? ", SiLU" : "");
 	ok(!memcmp(rm, rm2, sizeof *rm * c) && !memcmp(rv, rv2, sizeof *rv * c), "%s: and updates the running statistics", name);
 
 	/* eval: the running statistics, no saved state */
 	ul_conv2d_forward(&conv, x, w, NULL, z, ws);
-	ul_batchnorm_forward_eval(&bn, z, gamma, beta, rm, rv, u);
-	if (act)
-		ul_silu_forward(ny, u, u);
+	ul_batchnorm_forward_eval(&bn, z, gamma, beta, rm, rv, u, ws);
 	ul_conv_module_forward(&m, x, y, NULL, ws, false);
 	ok(!memcmp(y, u, sizeof *y * ny), "%s: eval forward uses the running statistics", name);
 
