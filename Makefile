@@ -124,10 +124,14 @@ check: all $(UNIT) $(DRIVERS) $(BENCHES)
 		prove --exec '' -j2 $(UNIT) $(CLI_TESTS)
 
 # Speed lives here, never in timed tests: ratios against baselines of the same run.
+# PEER= the folder holding Ultralytics' source times it beside the engine
+# (with PEER_PYTHON, a python3 that imports torch).
+PEER        ?=
+PEER_PYTHON ?= python3
 bench: all $(DRIVERS) $(BENCHES)
 	tests/bench/passthrough $(O)/tests/drivers/ul-echo
 	tests/bench/scan $(BINDIR)/ul-fetch $(DATASETS)
-	$(O)/tests/bench/engine
+	UL_PEER=$(PEER) UL_PEER_PYTHON=$(PEER_PYTHON) $(O)/tests/bench/engine
 
 # --- installing --------------------------------------------------------------
 
