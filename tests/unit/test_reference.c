@@ -18,6 +18,7 @@
 #include "nn/net.h"
 #include "nn/safetensors.h"
 #include "reference_fill.h"
+#include "reference_read.h"
 #include "tap.h"
 
 #define VECTORS "tests/reference/vectors/"
@@ -35,32 +36,6 @@ static void add(struct group *g, double got, double want)
 static double relative(const struct group *g)
 {
 	return sqrt(g->diff2) / fmax(sqrt(g->ref2), 1e-30);
-}
-
-static float *read_tensor(const struct ul_safetensors *st, const char *name, size_t *n)
-{
-	struct ul_safetensor t;
-	jv err = jv_invalid();
-	if (ul_safetensors_get(st, name, &t, &err)) {
-		jv_free(err);
-		return NULL;
-	}
-	float *v = malloc(sizeof *v * (t.numel + 1));
-	if (ul_safetensors_read_f32(st, name, v, t.numel, &err)) {
-		jv_free(err);
-		free(v);
-		return NULL;
-	}
-	*n = t.numel;
-	return v;
-}
-
-static jv meta(const struct ul_safetensors *st, const char *key)
-{
-	jv v = jv_object_get(jv_copy(st->metadata), jv_string(key));
-	jv parsed = jv_get_kind(v) == JV_KIND_STRING ? jv_parse(jv_string_value(v)) : jv_invalid();
-	jv_free(v);
-	return parsed;
 }
 
 /* Our output parts for one reference output: Ultralytics' name suffix to ours. */
