@@ -6,8 +6,9 @@
 ULTRALYTICS (or $ULTRALYTICS) is the folder that holds the `ultralytics` package of upstream commit a343ddd8
 (8.4.117; the pristine commit in the public fork ratry-ai/ultralytics), unpacked outside this repository. Needs
 Debian's python3-torch, python3-torchvision (Ultralytics reads its version at import), python3-numpy and
-python3-yaml; OpenCV is stubbed when missing, as nothing here reads images. This is the only file of the project
-that imports torch: the vectors are committed, so building and testing never need it.
+python3-yaml; OpenCV is stubbed when missing, as nothing here reads images. Only the reference scripts (this one,
+make_loss_vectors.py) and the benchmark's peer import torch: the vectors are committed, so building and testing
+never need it.
 
 Each case is a small network written as an Ultralytics model YAML (rows [from, repeats, module, args]), built by
 Ultralytics' parse_model, given initialize_weights (BatchNorm eps 1e-3, momentum 0.03) and the deterministic fill
