@@ -48,8 +48,8 @@ void ul_gemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const
 	     int ldb, float beta, float *c, int ldc)
 {
 	struct product p = { trans_a, trans_b, m >= n, m, n, k, lda, ldb, ldc, 1, alpha, beta, a, b, c };
-	int wide = p.split_rows ? m : n, threads = ul_parallel_threads();
-	if ((size_t)m * n * k >= SERIAL_WORK && threads > 1)
-		p.pieces = wide / MIN_STRIP < threads ? (wide / MIN_STRIP > 1 ? wide / MIN_STRIP : 1) : threads;
+	int strips = (p.split_rows ? m : n) / MIN_STRIP, threads = ul_parallel_threads();
+	if ((size_t)m * n * k >= SERIAL_WORK)
+		p.pieces = strips < 1 ? 1 : strips < threads ? strips : threads;
 	ul_parallel_for(p.pieces, strip, &p);
 }

@@ -35,22 +35,26 @@ static int anchors_of(const struct ul_detect_head *head)
 static int reserve(struct ul_detect_scratch *s, const struct ul_detect_head *head, size_t nlabels)
 {
 	size_t anchors = (size_t)anchors_of(head), all = anchors * head->batch;
-	/* pred: the boxes, then the anchors in pixels */
-	return ul_grow(&s->anchor_xy, &s->cap_xy, 2 * anchors, sizeof(double)) ||
+	/* anchor_xy: in grid units, then in pixels */
+	return ul_grow(&s->anchor_xy, &s->cap_xy, 4 * anchors, sizeof(double)) ||
 	       ul_grow(&s->anchor_stride, &s->cap_stride, anchors, sizeof(double)) ||
-	       ul_grow(&s->pred, &s->cap_pred, 6 * anchors, sizeof(double)) ||
+	       ul_grow(&s->pred, &s->cap_pred, 4 * anchors, sizeof(double)) ||
 	       ul_grow(&s->probs, &s->cap_probs, anchors * head->nc, sizeof(double)) ||
 	       ul_grow(&s->score, &s->cap_score, all, sizeof(double)) || ul_grow(&s->owner, &s->cap_owner, all, sizeof(int)) ||
 	       ul_grow(&s->gt, &s->cap_gt, nlabels, sizeof(struct ul_gt_box)) ? -1 : 0;
 }
 
-/* Anchor centres in grid units, and their strides. */
+/* Anchor centres in grid units, then the same in pixels, and their
+ * strides. */
 static void anchor_grid(const struct ul_detect_head *head, double *xy, double *stride)
 {
+	double *pixels = xy + 2 * (size_t)anchors_of(head);
 	for (int l = 0, a = 0; l < UL_DETECT_LEVELS; l++)
 		for (int y = 0; y < head->h[l]; y++)
-			for (int x = 0; x < head->w[l]; x++, a++)
+			for (int x = 0; x < head->w[l]; x++, a++) {
 				xy[2 * a] = x + 0.5, xy[2 * a + 1] = y + 0.5, stride[a] = head->stride[l];
+				pixels[2 * a] = xy[2 * a] * stride[a], pixels[2 * a + 1] = xy[2 * a + 1] * stride[a];
+			}
 }
 
 /* Where anchor a's outputs lie for image b: its level and cell. */
@@ -94,7 +98,6 @@ static int assign_image(const struct ul_detect_loss_config *cfg, const struct ul
 			struct ul_detect_scratch *s)
 {
 	int anchors = anchors_of(head), nc = head->nc;
-	double *pixels_xy = s->pred + 4 * (size_t)anchors;
 	for (int a = 0; a < anchors; a++) {
 		int l;
 		size_t at = cell(head, b, a, &l);
@@ -102,12 +105,11 @@ static int assign_image(const struct ul_detect_loss_config *cfg, const struct ul
 		predicted(s->anchor_xy + 2 * a, head->box[l] + 4 * at, box);
 		for (int k = 0; k < 4; k++)
 			s->pred[4 * (size_t)a + k] = box[k] * st;
-		pixels_xy[2 * a] = s->anchor_xy[2 * a] * st, pixels_xy[2 * a + 1] = s->anchor_xy[2 * a + 1] * st;
 		for (int c = 0; c < nc; c++)
 			s->probs[(size_t)a * nc + c] = sigmoid(head->cls[l][at * nc + c]);
 	}
 	struct ul_assigner as = assigner_of(cfg, head);
-	return ul_assign(&as, anchors, nc, pixels_xy, s->pred, s->probs, ngt, s->gt, s->owner + (size_t)b * anchors,
+	return ul_assign(&as, anchors, nc, s->anchor_xy + 2 * (size_t)anchors, s->pred, s->probs, ngt, s->gt, s->owner + (size_t)b * anchors,
 			 s->score + (size_t)b * anchors, &s->assign);
 }
 
