@@ -1,5 +1,7 @@
 #include "data/labels.h"
 
+#include "core/grow.h"
+
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -80,6 +82,20 @@ static bool parse_row(const char *p, const char *end, struct row *r, struct ul_l
 	return true;
 }
 
+/* The row's box, (cx, cy, w, h): its first four values, or for a polygon
+ * the box around its points, as Ultralytics' segments2boxes. */
+static void row_box(const double *v, int n, const struct ul_label_rules *rules, double box[4])
+{
+	if (n <= 6 || rules->task == UL_TASK_POSE) {
+		memcpy(box, v + 1, 4 * sizeof *box);
+		return;
+	}
+	double x0 = v[1], x1 = v[1], y0 = v[2], y1 = v[2];
+	for (int i = 1; i + 1 < n; i += 2)
+		x0 = fmin(x0, v[i]), x1 = fmax(x1, v[i]), y0 = fmin(y0, v[i + 1]), y1 = fmax(y1, v[i + 1]);
+	box[0] = (x0 + x1) / 2, box[1] = (y0 + y1) / 2, box[2] = x1 - x0, box[3] = y1 - y0;
+}
+
 /* The values Ultralytics range-checks for a row: the box (from the polygon
  * when there is one) or, for pose, the keypoints' x and y. */
 static bool check_row(struct row *r, const struct ul_label_rules *rules, struct ul_label_check *out, int line)
@@ -111,15 +127,13 @@ static bool check_row(struct row *r, const struct ul_label_rules *rules, struct 
 	bool first = true;
 	int out_of_range = 0;
 	if (r->n > 6 && !pose) {
-		/* polygon: the box around it, as (cx, cy, w, h) */
-		double x0 = r->v[1], x1 = r->v[1], y0 = r->v[2], y1 = r->v[2];
 		for (int i = 1; i + 1 < r->n; i += 2) {
 			double x = r->v[i], y = r->v[i + 1];
-			x0 = fmin(x0, x), x1 = fmax(x1, x), y0 = fmin(y0, y), y1 = fmax(y1, y);
 			if (x < 0 || x > 1 || y < 0 || y > 1)
 				out_of_range++;
 		}
-		double box[4] = { (x0 + x1) / 2, (y0 + y1) / 2, x1 - x0, y1 - y0 };
+		double box[4];
+		row_box(r->v, r->n, rules, box);
 		lo = hi = box[0];
 		for (int i = 0; i < 4; i++)
 			lo = fmin(lo, box[i]), hi = fmax(hi, box[i]);
@@ -195,11 +209,12 @@ static bool keep(struct kept *k, const struct row *r)
 	return true;
 }
 
-void ul_labels_check(const char *text, size_t len, const struct ul_label_rules *rules, struct ul_label_check *out)
+/* Checks every line, keeping the usable rows in *kept. */
+static void scan_rows(const char *text, size_t len, const struct ul_label_rules *rules, struct ul_label_check *out,
+		      struct kept *kept)
 {
 	memset(out, 0, sizeof *out);
 	struct row *r = malloc(sizeof *r);
-	struct kept kept = { 0 };
 	const char *p = text, *end = text + len;
 	for (int line = 1; r && p < end; line++) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -214,16 +229,45 @@ void ul_labels_check(const char *text, size_t len, const struct ul_label_rules *
 			bad(out, line, "the file mixes polygons and boxes; use one kind per file");
 			break;
 		}
-		if (seen_before(&kept, r))
+		if (seen_before(kept, r))
 			out->duplicates++;
-		else if (!keep(&kept, r))
+		else if (!keep(kept, r))
 			bad(out, line, "out of memory");
 	}
 	if (!r)
 		bad(out, 1, "out of memory");
-	out->instances = out->bad_line ? 0 : kept.count;
+	out->instances = out->bad_line ? 0 : kept->count;
 	free(r);
-	free(kept.values);
-	free(kept.starts);
-	free(kept.lengths);
+}
+
+static void kept_free(struct kept *k)
+{
+	free(k->values);
+	free(k->starts);
+	free(k->lengths);
+}
+
+void ul_labels_check(const char *text, size_t len, const struct ul_label_rules *rules, struct ul_label_check *out)
+{
+	struct kept kept = { 0 };
+	scan_rows(text, len, rules, out, &kept);
+	kept_free(&kept);
+}
+
+int ul_labels_boxes(const char *text, size_t len, const struct ul_label_rules *rules, int image,
+		    struct ul_label_check *out, struct ul_label **boxes, size_t *n, size_t *cap)
+{
+	struct kept kept = { 0 };
+	scan_rows(text, len, rules, out, &kept);
+	int rc = out->bad_line ? -1 : 0;
+	if (!rc && ul_grow(boxes, cap, *n + (size_t)kept.count, sizeof **boxes))
+		rc = -1, snprintf(out->problem, sizeof out->problem, "out of memory");
+	for (int i = 0; !rc && i < kept.count; i++) {
+		const double *v = kept.values + kept.starts[i];
+		double box[4];
+		row_box(v, kept.lengths[i], rules, box);
+		(*boxes)[(*n)++] = (struct ul_label){ image, (int)v[0], (float)box[0], (float)box[1], (float)box[2], (float)box[3] };
+	}
+	kept_free(&kept);
+	return rc;
 }

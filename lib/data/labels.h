@@ -45,4 +45,18 @@ struct ul_label_check {
 /* Checks the text of one label file (len bytes, need not end in NUL). */
 void ul_labels_check(const char *text, size_t len, const struct ul_label_rules *rules, struct ul_label_check *out);
 
+/* One box of a label file: its image's index in the batch or the set,
+ * and the box normalised to that image (centre and size). */
+struct ul_label {
+	int image, cls;
+	float cx, cy, w, h;
+};
+
+/* The same check, and the file's boxes appended to *boxes (n used of cap,
+ * grown as needed) with `image` as their image: the box of a plain row,
+ * the box around a polygon, the box of a pose row. 0, or -1 when the file
+ * is unusable (out->problem says why) or memory ran out. */
+int ul_labels_boxes(const char *text, size_t len, const struct ul_label_rules *rules, int image,
+		    struct ul_label_check *out, struct ul_label **boxes, size_t *n, size_t *cap);
+
 #endif

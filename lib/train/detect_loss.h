@@ -14,15 +14,10 @@
 
 #include <stddef.h>
 
+#include "data/labels.h"
 #include "train/assigner.h"
 
 #define UL_DETECT_LEVELS 3
-
-/* One box of a label file: normalised centre and size. */
-struct ul_label {
-	int image, cls;
-	float cx, cy, w, h;
-};
 
 /* One head's outputs, and where their gradients go (added to). */
 struct ul_detect_head {

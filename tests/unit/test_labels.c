@@ -86,5 +86,27 @@ int main(void)
 	ok(c.bad_line == 1 && strstr(c.problem, "more than"), "too many values on a line (%s)", c.problem);
 	free(huge);
 
+	/* the boxes a file gives the trainer */
+	struct ul_label *boxes = NULL;
+	size_t nboxes = 0, cap = 0;
+	struct ul_label_rules detect = { UL_TASK_DETECT, 80, 0, 0 }, pose = { UL_TASK_POSE, 80, 2, 3 };
+	const char *text = "3 0.5 0.4 0.2 0.1\n3 0.5 0.4 0.2 0.1\n";
+	ok(ul_labels_boxes(text, strlen(text), &detect, 5, &c, &boxes, &nboxes, &cap) == 0 && nboxes == 1,
+	   "a box and its duplicate give one box (%zu)", nboxes);
+	text = "7 0.1 0.2 0.5 0.2 0.3 0.6\n";
+	ok(ul_labels_boxes(text, strlen(text), &detect, 5, &c, &boxes, &nboxes, &cap) == 0 && nboxes == 2,
+	   "a polygon gives its box, appended (%zu)", nboxes);
+	ok(nboxes == 2 && boxes[0].image == 5 && boxes[0].cls == 3 && boxes[0].cx == 0.5f && boxes[0].h == 0.1f,
+	   "the box as written, with its image");
+	ok(nboxes == 2 && boxes[1].cls == 7 && fabsf(boxes[1].cx - 0.3f) < 1e-7f && fabsf(boxes[1].cy - 0.4f) < 1e-7f &&
+	   fabsf(boxes[1].w - 0.4f) < 1e-7f && fabsf(boxes[1].h - 0.4f) < 1e-7f, "the polygon's box around its points");
+	text = "0 0.5 0.5 0.2 0.3 0.4 0.4 2 0.6 0.6 1\n";
+	ok(ul_labels_boxes(text, strlen(text), &pose, 0, &c, &boxes, &nboxes, &cap) == 0 && nboxes == 3 &&
+	   boxes[2].w == 0.2f && boxes[2].h == 0.3f, "a pose row gives its box");
+	text = "0 0.5 0.5 0.2\n";
+	ok(ul_labels_boxes(text, strlen(text), &detect, 0, &c, &boxes, &nboxes, &cap) == -1 && nboxes == 3 &&
+	   strstr(c.problem, "a box needs 5"), "a bad file gives no box and says why (%s)", c.problem);
+	free(boxes);
+
 	return done_testing();
 }
