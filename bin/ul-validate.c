@@ -124,45 +124,6 @@ static void check_files(jv args, const char *task, jv *errors)
 	jv_free(resume);
 }
 
-/* Builds the model's graph for this dataset (its nc and keypoints replace
- * the config's, as in Ultralytics; null: the config's own) and imgsz. 0, or
- * -1 with the reason in *why. */
-static int build_graph(jv model, jv dataset, int imgsz, struct ul_graph *g, jv *why)
-{
-	memset(g, 0, sizeof *g);
-	jv file = ul_model_yaml_file(model);
-	jv yaml = jv_is_valid(file) ? ul_yaml_load_file(jv_string_value(file)) : jv_copy(file);
-	if (!jv_is_valid(yaml)) {
-		*why = jv_invalid_get_msg(yaml);
-		jv_free(file);
-		return -1;
-	}
-	jv kpt = jv_get_kind(dataset) == JV_KIND_OBJECT ? jv_object_get(jv_copy(dataset), jv_string("kpt_shape")) : jv_null();
-	if (jv_get_kind(kpt) == JV_KIND_ARRAY && jv_get_kind(yaml) == JV_KIND_OBJECT)
-		yaml = jv_object_set(yaml, jv_string("kpt_shape"), kpt);
-	else
-		jv_free(kpt);
-	jv scale = jv_object_get(jv_copy(model), jv_string("scale"));
-	jv nc = jv_get_kind(dataset) == JV_KIND_OBJECT ? jv_object_get(jv_copy(dataset), jv_string("nc")) : jv_null();
-	jv err = jv_invalid();
-	int rc = 0;
-	if (jv_get_kind(yaml) != JV_KIND_OBJECT ||
-	    ul_graph_build(g, yaml, jv_get_kind(scale) == JV_KIND_STRING ? jv_string_value(scale)[0] : 0,
-			   jv_get_kind(nc) == JV_KIND_NUMBER ? (int)jv_number_value(nc) : 0, imgsz, &err) < 0) {
-		jv msg = jv_invalid_has_msg(jv_copy(err)) ? jv_invalid_get_msg(err) : jv_string("not a model YAML");
-		*why = jv_string_fmt("%s: %s", jv_string_value(file), jv_string_value(msg));
-		jv_free(msg);
-		rc = -1;
-	} else {
-		jv_free(err);
-	}
-	jv_free(scale);
-	jv_free(nc);
-	jv_free(yaml);
-	jv_free(file);
-	return rc;
-}
-
 /* Adds what the model costs to its facts: parameters, GFLOPs per image,
  * and the layer table. A model that does not build is an error. */
 static jv with_summary(jv model, jv dataset, jv args, jv *errors)
@@ -170,7 +131,7 @@ static jv with_summary(jv model, jv dataset, jv args, jv *errors)
 	jv imgsz = jv_object_get(jv_copy(args), jv_string("imgsz"));
 	struct ul_graph g;
 	jv why;
-	if (build_graph(model, dataset, jv_get_kind(imgsz) == JV_KIND_NUMBER ? (int)jv_number_value(imgsz) : 640, &g, &why)) {
+	if (ul_model_graph(model, dataset, jv_get_kind(imgsz) == JV_KIND_NUMBER ? (int)jv_number_value(imgsz) : 640, &g, &why)) {
 		add_error(errors, "model", "model", NULL, "%s", jv_string_value(why));
 		jv_free(why);
 	} else {
@@ -236,7 +197,7 @@ static int print_summary(int argc, char **argv)
 	jv dataset = nc ? jv_object_set(jv_object(), jv_string("nc"), jv_number(nc)) : jv_null();
 	jv model = ul_model_resolve(name), why;
 	struct ul_graph g;
-	if (!jv_is_valid(model) || build_graph(model, dataset, (int)imgsz, &g, &why)) {
+	if (!jv_is_valid(model) || ul_model_graph(model, dataset, (int)imgsz, &g, &why)) {
 		jv msg = jv_is_valid(model) ? why : jv_invalid_get_msg(jv_copy(model));
 		rc = ul_fail(UL_EXIT_FAILED, ul_error_record("model", jv_string_value(msg), NULL));
 		jv_free(msg);

@@ -8,6 +8,7 @@
 
 #include "core/share.h"
 #include "core/yaml_load.h"
+#include "nn/graph.h"
 #include "nn/safetensors.h"
 
 /* Every YOLO26 model is P3-P5: the largest stride is 32. */
@@ -184,4 +185,40 @@ jv ul_model_yaml_file(jv facts)
 	jv_free(kind);
 	jv_free(config);
 	return out;
+}
+
+int ul_model_graph(jv model, jv dataset, int imgsz, struct ul_graph *g, jv *why)
+{
+	memset(g, 0, sizeof *g);
+	jv file = ul_model_yaml_file(model);
+	jv yaml = jv_is_valid(file) ? ul_yaml_load_file(jv_string_value(file)) : jv_copy(file);
+	if (!jv_is_valid(yaml)) {
+		*why = jv_invalid_get_msg(yaml);
+		jv_free(file);
+		return -1;
+	}
+	jv kpt = jv_get_kind(dataset) == JV_KIND_OBJECT ? jv_object_get(jv_copy(dataset), jv_string("kpt_shape")) : jv_null();
+	if (jv_get_kind(kpt) == JV_KIND_ARRAY && jv_get_kind(yaml) == JV_KIND_OBJECT)
+		yaml = jv_object_set(yaml, jv_string("kpt_shape"), kpt);
+	else
+		jv_free(kpt);
+	jv scale = jv_object_get(jv_copy(model), jv_string("scale"));
+	jv nc = jv_get_kind(dataset) == JV_KIND_OBJECT ? jv_object_get(jv_copy(dataset), jv_string("nc")) : jv_null();
+	jv err = jv_invalid();
+	int rc = 0;
+	if (jv_get_kind(yaml) != JV_KIND_OBJECT ||
+	    ul_graph_build(g, yaml, jv_get_kind(scale) == JV_KIND_STRING ? jv_string_value(scale)[0] : 0,
+			   jv_get_kind(nc) == JV_KIND_NUMBER ? (int)jv_number_value(nc) : 0, imgsz, &err) < 0) {
+		jv msg = jv_invalid_has_msg(jv_copy(err)) ? jv_invalid_get_msg(err) : jv_string("not a model YAML");
+		*why = jv_string_fmt("%s: %s", jv_string_value(file), jv_string_value(msg));
+		jv_free(msg);
+		rc = -1;
+	} else {
+		jv_free(err);
+	}
+	jv_free(scale);
+	jv_free(nc);
+	jv_free(yaml);
+	jv_free(file);
+	return rc;
 }

@@ -28,4 +28,12 @@ jv ul_model_official_name(const char *task, char scale);
  * or the user's; an invalid jv with a message when there is none. */
 jv ul_model_yaml_file(jv facts);
 
+struct ul_graph;
+
+/* Builds the graph of model (facts from ul_model_resolve, borrowed) for a
+ * dataset record (borrowed; its nc and kpt_shape replace the config's, as
+ * in Ultralytics; null: the config's own), its cost counted at imgsz. 0, or
+ * -1 with the reason in *why. */
+int ul_model_graph(jv model, jv dataset, int imgsz, struct ul_graph *g, jv *why);
+
 #endif
