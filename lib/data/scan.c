@@ -1,6 +1,5 @@
 #include "data/scan.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdbool.h>
@@ -12,148 +11,7 @@
 #include "core/signals.h"
 #include "data/image_probe.h"
 #include "data/label_cache.h"
-
-/* A growing list of strings. */
-struct paths {
-	char **items;
-	size_t n, cap;
-};
-
-static void paths_add(struct paths *p, const char *path)
-{
-	if (p->n == p->cap) {
-		size_t cap = p->cap ? p->cap * 2 : 256;
-		char **grown = realloc(p->items, sizeof *grown * cap);
-		if (!grown)
-			return;
-		p->items = grown;
-		p->cap = cap;
-	}
-	char *copy = strdup(path);
-	if (copy)
-		p->items[p->n++] = copy;
-}
-
-static void paths_free(struct paths *p)
-{
-	for (size_t i = 0; i < p->n; i++)
-		free(p->items[i]);
-	free(p->items);
-	memset(p, 0, sizeof *p);
-}
-
-static int compare_paths(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Folders already walked, so a link back up (loop -> .) is walked once. */
-struct visited {
-	dev_t dev[64];
-	ino_t ino[64];
-	int n;
-};
-
-static bool first_visit(struct visited *v, const char *dir)
-{
-	struct stat st;
-	if (stat(dir, &st) != 0)
-		return false;
-	for (int i = 0; i < v->n; i++)
-		if (v->dev[i] == st.st_dev && v->ino[i] == st.st_ino)
-			return false;
-	if (v->n == 64)
-		return false;  /* deeper than any dataset goes */
-	v->dev[v->n] = st.st_dev;
-	v->ino[v->n++] = st.st_ino;
-	return true;
-}
-
-/* Every image below dir, depth first; hidden entries skipped. visited
- * holds the folders on the way down. */
-static void walk_tree(const char *dir, struct paths *out, struct visited *visited)
-{
-	int mark = visited->n;
-	DIR *d = first_visit(visited, dir) ? opendir(dir) : NULL;
-	if (!d)
-		return;
-	struct dirent *e;
-	struct paths subdirs = { 0 };
-	while ((e = readdir(d))) {
-		if (e->d_name[0] == '.')
-			continue;
-		char path[PATH_MAX];
-		if (snprintf(path, sizeof path, "%s/%s", dir, e->d_name) >= (int)sizeof path)
-			continue;
-		bool is_dir = e->d_type == DT_DIR, is_file = e->d_type == DT_REG;
-		if (e->d_type == DT_UNKNOWN || e->d_type == DT_LNK) {
-			struct stat st;
-			if (stat(path, &st) == 0) {
-				is_dir = S_ISDIR(st.st_mode);
-				is_file = S_ISREG(st.st_mode);
-			}
-		}
-		if (is_dir)
-			paths_add(&subdirs, path);
-		else if (is_file && ul_image_extension(e->d_name))
-			paths_add(out, path);
-	}
-	closedir(d);
-	for (size_t i = 0; i < subdirs.n; i++)
-		walk_tree(subdirs.items[i], out, visited);
-	paths_free(&subdirs);
-	visited->n = mark;  /* siblings may be reached twice; only ancestors make a loop */
-}
-
-static void walk(const char *dir, struct paths *out)
-{
-	struct visited visited = { .n = 0 };
-	walk_tree(dir, out, &visited);
-}
-
-/* The image paths listed in a .txt file; relative ones from its folder. */
-static void read_list(const char *file, struct paths *out)
-{
-	FILE *f = fopen(file, "r");
-	if (!f)
-		return;
-	char folder[PATH_MAX];
-	snprintf(folder, sizeof folder, "%s", file);
-	*strrchr(folder, '/') = '\0';
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t len;
-	while ((len = getline(&line, &cap, f)) > 0) {
-		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r' || line[len - 1] == ' '))
-			line[--len] = '\0';
-		if (len == 0 || !ul_image_extension(line))
-			continue;
-		char path[PATH_MAX];
-		const char *name = line[0] == '.' && line[1] == '/' ? line + 2 : line;
-		int n = name[0] == '/' ? snprintf(path, sizeof path, "%s", name)
-			: snprintf(path, sizeof path, "%s/%s", folder, name);
-		if (n < (int)sizeof path)
-			paths_add(out, path);
-	}
-	free(line);
-	fclose(f);
-}
-
-/* Ultralytics' rule: the last /images/ becomes /labels/, the extension .txt. */
-static void label_path(const char *image, char *out, size_t cap)
-{
-	const char *at = NULL;
-	for (const char *p = strstr(image, "/images/"); p; p = strstr(p + 1, "/images/"))
-		at = p;
-	if (at)
-		snprintf(out, cap, "%.*s/labels/%s", (int)(at - image), image, at + 8);
-	else
-		snprintf(out, cap, "%s", image);
-	char *dot = strrchr(out, '.'), *slash = strrchr(out, '/');
-	if (dot && (!slash || dot > slash))
-		*dot = '\0';
-	strncat(out, ".txt", cap - strlen(out) - 1);
-}
+#include "data/split_files.h"
 
 /* A whole small file; NULL when it does not exist or cannot be read. */
 static char *slurp(const char *path, size_t *len)
@@ -216,37 +74,29 @@ static void problem(struct scan *sc, bool fatal, const char *split, const char *
 }
 
 /* The images of one split, from its folders, list files and image files. */
-static void split_images(jv paths, const char *split, struct paths *out, struct scan *sc)
+static void split_images(jv paths, const char *split, struct ul_paths *out, struct scan *sc)
 {
 	jv_array_foreach(paths, i, item) {
 		const char *path = jv_string_value(item);
-		struct stat st;
-		size_t len = strlen(path);
-		if (stat(path, &st) != 0)
+		int rc = ul_split_entry(path, out);
+		if (rc == UL_SPLIT_MISSING)
 			problem(sc, true, split, path, 0, "%s: no such file or folder", path);
-		else if (S_ISDIR(st.st_mode))
-			walk(path, out);
-		else if (len > 4 && !strcmp(path + len - 4, ".txt"))
-			read_list(path, out);
-		else if (ul_image_extension(path))
-			paths_add(out, path);
-		else
+		else if (rc == UL_SPLIT_NOT_IMAGES)
 			problem(sc, true, split, path, 0, "%s is neither a folder, an image nor a .txt list of images", path);
 		jv_free(item);
 	}
 	jv_free(paths);
-	if (out->n > 1)
-		qsort(out->items, out->n, sizeof *out->items, compare_paths);
+	ul_paths_sort(out);
 }
 
 /* A classification split keeps each image in a folder named for its class. */
-static bool looks_like_class_tree(jv paths, const struct paths *images)
+static bool looks_like_class_tree(jv paths, const struct ul_paths *images)
 {
 	if (images->n == 0)
 		return false;
 	char label[PATH_MAX];
 	for (size_t i = 0; i < images->n && i < 64; i++) {
-		label_path(images->items[i], label, sizeof label);
+		ul_label_path(images->items[i], label, sizeof label);
 		struct stat st;
 		if (stat(label, &st) == 0)
 			return false;
@@ -272,13 +122,13 @@ static bool looks_like_class_tree(jv paths, const struct paths *images)
 
 /* The task the labels' shapes point to: polygons of 4 corners everywhere are
  * oriented boxes, other polygons segments, boxes detection. */
-static enum ul_task guess_task(const struct paths *images, int nc)
+static enum ul_task guess_task(const struct ul_paths *images, int nc)
 {
 	struct ul_label_rules look = { .task = UL_TASK_UNKNOWN, .nc = nc };
 	int boxes = 0, polygons = 0, corners = 0;
 	char label[PATH_MAX];
 	for (size_t i = 0; i < images->n && i < 200; i++) {
-		label_path(images->items[i], label, sizeof label);
+		ul_label_path(images->items[i], label, sizeof label);
 		size_t len;
 		char *text = slurp(label, &len);
 		if (!text)
@@ -319,7 +169,7 @@ static void examine(const char *image, const struct ul_label_rules *rules, struc
 	if (rules->task == UL_TASK_CLASSIFY)
 		return;  /* the class is its folder, checked by tally() */
 	char label[PATH_MAX];
-	label_path(image, label, sizeof label);
+	ul_label_path(image, label, sizeof label);
 	size_t len;
 	char *text = slurp(label, &len);
 	if (!text)
@@ -367,7 +217,7 @@ static void tally(const char *image, const char *split, const struct ul_image_re
 	}
 	char label[PATH_MAX];
 	if (res->kind == UL_IMAGE_BAD_LABEL) {
-		label_path(image, label, sizeof label);
+		ul_label_path(image, label, sizeof label);
 		count->corrupt++;
 		count->bad_labels++;
 		problem(sc, false, split, label, res->bad_line, "%s:%d: %s; the image is left out", label, res->bad_line,
@@ -377,7 +227,7 @@ static void tally(const char *image, const char *split, const struct ul_image_re
 	count->duplicates += res->duplicates;
 	count->out_of_range += res->out_of_range;
 	if (res->duplicates) {
-		label_path(image, label, sizeof label);
+		ul_label_path(image, label, sizeof label);
 		problem(sc, false, split, label, 0, "%s: %d duplicate label lines dropped", label, res->duplicates);
 	}
 	if (res->kind == UL_IMAGE_BACKGROUND) {
@@ -390,7 +240,7 @@ static void tally(const char *image, const char *split, const struct ul_image_re
 
 /* The cache's fingerprint of a split: every image's and label file's path,
  * size and modification time. */
-static uint64_t fingerprint(const struct paths *images, bool with_labels)
+static uint64_t fingerprint(const struct ul_paths *images, bool with_labels)
 {
 	uint64_t h = UL_FNV1A_START;
 	char label[PATH_MAX];
@@ -398,7 +248,7 @@ static uint64_t fingerprint(const struct paths *images, bool with_labels)
 		for (int k = 0; k < (with_labels ? 2 : 1); k++) {
 			const char *path = images->items[i];
 			if (k == 1) {
-				label_path(path, label, sizeof label);
+				ul_label_path(path, label, sizeof label);
 				path = label;
 			}
 			struct stat st;
@@ -427,7 +277,7 @@ static uint64_t cache_name(const char *split, jv paths, const struct ul_label_ru
 
 /* Examines every image of a split, or takes the results from the cache.
  * Returns false when stopped by a signal. */
-static bool scan_split(const char *split, jv paths, const struct paths *images, const struct ul_label_rules *rules,
+static bool scan_split(const char *split, jv paths, const struct ul_paths *images, const struct ul_label_rules *rules,
 		       jv classes, struct split_count *count, struct scan *sc)
 {
 	struct ul_image_result *results = calloc(images->n ? images->n : 1, sizeof *results);
@@ -473,7 +323,7 @@ jv ul_dataset_scan(jv spec, const struct ul_scan_options *options)
 	jv names = jv_object_get(jv_copy(spec), jv_string("names"));
 	jv kpt = jv_object_get(jv_copy(spec), jv_string("kpt_shape"));
 	jv described = jv_object_get(jv_copy(spec), jv_string("task"));
-	struct paths images[3] = { { 0 } };
+	struct ul_paths images[3] = { { 0 } };
 
 	for (int s = 0; s < 3; s++) {
 		jv paths = jv_object_get(jv_copy(splits), jv_string(split_names[s]));
@@ -544,7 +394,7 @@ jv ul_dataset_scan(jv spec, const struct ul_scan_options *options)
 		counts = jv_object_set(counts, jv_string(split_names[s]), count_object(&totals[s]));
 	}
 	for (int s = 0; s < 3; s++)
-		paths_free(&images[s]);
+		ul_paths_free(&images[s]);
 
 	int usable_train = totals[0].images - totals[0].corrupt;
 	int usable_eval = totals[1].images - totals[1].corrupt + totals[2].images - totals[2].corrupt;
