@@ -4,23 +4,21 @@
 #include <stdlib.h>
 
 #include "core/grow.h"
+#include "core/parallel.h"
+#include "nn/silu.h"
 #include "train/ciou.h"
 
 const struct ul_detect_loss_config ul_detect_one2many = { .topk = 10, .topk2 = 10, .box = 7.5, .cls = 0.5, .dfl = 1.5 };
 const struct ul_detect_loss_config ul_detect_one2one = { .topk = 7, .topk2 = 1, .box = 7.5, .cls = 0.5, .dfl = 1.5 };
 
-/* The assigner's constants (yolo26.md 4.2): small targets below the
- * smallest stride count as the middle one. */
-static struct ul_assigner assigner_of(const struct ul_detect_loss_config *cfg, const struct ul_detect_head *head)
-{
-	return (struct ul_assigner){ cfg->topk, cfg->topk2, head->stride[0], head->stride[1] };
-}
-
 void ul_detect_scratch_free(struct ul_detect_scratch *s)
 {
-	free(s->anchor_xy), free(s->anchor_stride), free(s->pred), free(s->probs), free(s->score), free(s->owner);
-	free(s->gt);
-	ul_assign_scratch_free(&s->assign);
+	free(s->anchor_xy), free(s->anchor_stride), free(s->score), free(s->owner), free(s->sums);
+	for (int k = 0; k < UL_DETECT_PIECES; k++) {
+		struct ul_detect_piece *p = &s->pieces[k];
+		free(p->pred), free(p->probs), free(p->gt);
+		ul_assign_scratch_free(&p->assign);
+	}
 	*s = (struct ul_detect_scratch){ 0 };
 }
 
@@ -32,16 +30,29 @@ static int anchors_of(const struct ul_detect_head *head)
 	return n;
 }
 
+static int pieces_of(const struct ul_detect_head *head)
+{
+	int threads = ul_parallel_threads(), n = head->batch < threads ? head->batch : threads;
+	return n < UL_DETECT_PIECES ? n : UL_DETECT_PIECES;
+}
+
 static int reserve(struct ul_detect_scratch *s, const struct ul_detect_head *head, size_t nlabels)
 {
 	size_t anchors = (size_t)anchors_of(head), all = anchors * head->batch;
 	/* anchor_xy: in grid units, then in pixels */
-	return ul_grow(&s->anchor_xy, &s->cap_xy, 4 * anchors, sizeof(double)) ||
-	       ul_grow(&s->anchor_stride, &s->cap_stride, anchors, sizeof(double)) ||
-	       ul_grow(&s->pred, &s->cap_pred, 4 * anchors, sizeof(double)) ||
-	       ul_grow(&s->probs, &s->cap_probs, anchors * head->nc, sizeof(double)) ||
-	       ul_grow(&s->score, &s->cap_score, all, sizeof(double)) || ul_grow(&s->owner, &s->cap_owner, all, sizeof(int)) ||
-	       ul_grow(&s->gt, &s->cap_gt, nlabels, sizeof(struct ul_gt_box)) ? -1 : 0;
+	if (ul_grow(&s->anchor_xy, &s->cap_xy, 4 * anchors, sizeof(double)) ||
+	    ul_grow(&s->anchor_stride, &s->cap_stride, anchors, sizeof(double)) ||
+	    ul_grow(&s->score, &s->cap_score, all, sizeof(double)) || ul_grow(&s->owner, &s->cap_owner, all, sizeof(int)) ||
+	    ul_grow(&s->sums, &s->cap_sums, 4 * (size_t)head->batch, sizeof(double)))
+		return -1;
+	for (int k = 0; k < pieces_of(head); k++) {
+		struct ul_detect_piece *p = &s->pieces[k];
+		if (ul_grow(&p->pred, &p->cap_pred, 4 * anchors, sizeof(double)) ||
+		    ul_grow(&p->probs, &p->cap_probs, anchors * head->nc, sizeof(double)) ||
+		    ul_grow(&p->gt, &p->cap_gt, nlabels + 1, sizeof(struct ul_gt_box)))
+			return -1;
+	}
+	return 0;
 }
 
 /* Anchor centres in grid units, then the same in pixels, and their
@@ -82,35 +93,123 @@ static int boxes_of(const struct ul_detect_head *head, const struct ul_label *la
 	return n;
 }
 
-static double sigmoid(double x)
-{
-	return x >= 0 ? 1 / (1 + exp(-x)) : exp(x) / (1 + exp(x));
-}
-
 /* The predicted box of anchor a (grid units, xyxy) from its distances. */
 static void predicted(const double *xy, const float *d, double box[4])
 {
 	box[0] = xy[0] - d[0], box[1] = xy[1] - d[1], box[2] = xy[0] + d[2], box[3] = xy[1] + d[3];
 }
 
-/* Assigns image b's anchors, with its predictions detached. */
-static int assign_image(const struct ul_detect_loss_config *cfg, const struct ul_detect_head *head, int b, int ngt,
-			struct ul_detect_scratch *s)
+/* What both passes over the images share. */
+struct loss_pass {
+	const struct ul_detect_loss_config *cfg;
+	const struct ul_detect_head *head;
+	const struct ul_label *labels;
+	size_t nlabels;
+	struct ul_detect_scratch *s;
+	int anchors, pieces;
+	double width, height;
+	double cls_grad, box_grad, l1_grad;  /* the second pass's gains over the target score sum */
+	int failed;
+};
+
+/* Assigns image b's anchors, with its predictions detached; its target
+ * scores' sum in sums[4 b]. */
+static int assign_image(struct loss_pass *p, struct ul_detect_piece *piece, int b)
 {
-	int anchors = anchors_of(head), nc = head->nc;
+	const struct ul_detect_head *head = p->head;
+	struct ul_detect_scratch *s = p->s;
+	int anchors = p->anchors, nc = head->nc;
+	int ngt = boxes_of(head, p->labels, p->nlabels, b, p->width, p->height, piece->gt);
 	for (int a = 0; a < anchors; a++) {
 		int l;
 		size_t at = cell(head, b, a, &l);
 		double box[4], st = s->anchor_stride[a];
 		predicted(s->anchor_xy + 2 * a, head->box[l] + 4 * at, box);
 		for (int k = 0; k < 4; k++)
-			s->pred[4 * (size_t)a + k] = box[k] * st;
+			piece->pred[4 * (size_t)a + k] = box[k] * st;
+		const float *x = head->cls[l] + at * nc;
 		for (int c = 0; c < nc; c++)
-			s->probs[(size_t)a * nc + c] = sigmoid(head->cls[l][at * nc + c]);
+			piece->probs[(size_t)a * nc + c] = ul_sigmoid(x[c]);
 	}
-	struct ul_assigner as = assigner_of(cfg, head);
-	return ul_assign(&as, anchors, nc, s->anchor_xy + 2 * (size_t)anchors, s->pred, s->probs, ngt, s->gt, s->owner + (size_t)b * anchors,
-			 s->score + (size_t)b * anchors, &s->assign);
+	struct ul_assigner as = { p->cfg->topk, p->cfg->topk2, head->stride[0], head->stride[1] };
+	double *score = s->score + (size_t)b * anchors;
+	if (ul_assign(&as, anchors, nc, s->anchor_xy + 2 * (size_t)anchors, piece->pred, piece->probs, ngt, piece->gt,
+		      s->owner + (size_t)b * anchors, score, &piece->assign))
+		return -1;
+	double sum = 0;
+	for (int a = 0; a < anchors; a++)
+		sum += score[a];
+	s->sums[4 * b] = sum;
+	return 0;
+}
+
+/* Image b's BCE, CIoU and L1 terms into sums[4 b + 1..3], their gradients
+ * added to the head's. The BCE runs in float on one exponential per
+ * logit: it is most of the loss's work. */
+static void image_loss(struct loss_pass *p, struct ul_detect_piece *piece, int b)
+{
+	const struct ul_detect_head *head = p->head;
+	struct ul_detect_scratch *s = p->s;
+	int anchors = p->anchors, nc = head->nc;
+	double size[4] = { p->width, p->height, p->width, p->height };
+	boxes_of(head, p->labels, p->nlabels, b, p->width, p->height, piece->gt);
+	double cls_sum = 0, box_sum = 0, l1_sum = 0;
+	float cls_grad = (float)p->cls_grad;
+	for (int a = 0; a < anchors; a++) {
+		int l, owner = s->owner[(size_t)b * anchors + a];
+		size_t at = cell(head, b, a, &l);
+		double w = s->score[(size_t)b * anchors + a];
+		/* BCE with logits against the soft target, stable for any x:
+		 * max(x, 0) - x t + log(1 + e^-|x|) */
+		const float *x = head->cls[l] + at * nc;
+		float *dx = head->dcls[l] + at * nc, anchor_sum = 0;
+		int target = owner >= 0 ? piece->gt[owner].cls : -1;
+		for (int c = 0; c < nc; c++) {
+			float t = c == target ? (float)w : 0, e = ul_exp_nonpositive(-fabsf(x[c]));
+			float sig = (x[c] >= 0 ? 1 : e) / (1 + e);
+			anchor_sum += fmaxf(x[c], 0) - x[c] * t + log1pf(e);
+			dx[c] += (sig - t) * cls_grad;
+		}
+		cls_sum += anchor_sum;
+		if (owner < 0)
+			continue;
+		const float *d = head->box[l] + 4 * at;
+		float *dd = head->dbox[l] + 4 * at;
+		double st = s->anchor_stride[a], *xy = s->anchor_xy + 2 * a, pred[4], tbox[4], g[4];
+		predicted(xy, d, pred);
+		for (int k = 0; k < 4; k++)
+			tbox[k] = piece->gt[owner].box[k] / st;
+		box_sum += (1 - ul_ciou(pred, tbox, g)) * w;
+		/* x1 = ax - left, y1 = ay - top, x2 = ax + right, y2 = ay + bottom */
+		double dist[4] = { xy[0] - tbox[0], xy[1] - tbox[1], tbox[2] - xy[0], tbox[3] - xy[1] };
+		for (int k = 0; k < 4; k++) {
+			double diff = (d[k] - dist[k]) * st / size[k];
+			l1_sum += fabs(diff) / 4 * w;
+			double sign = diff > 0 ? 1 : diff < 0 ? -1 : 0;
+			double dciou = k < 2 ? g[k] : -g[k];  /* d pred / d distance: -1 then +1, and loss is 1 - ciou */
+			dd[k] += (float)(dciou * w * p->box_grad + sign * st / size[k] / 4 * w * p->l1_grad);
+		}
+	}
+	s->sums[4 * b + 1] = box_sum, s->sums[4 * b + 2] = cls_sum, s->sums[4 * b + 3] = l1_sum;
+}
+
+static void assign_piece(void *ctx, int k)
+{
+	struct loss_pass *p = ctx;
+	size_t begin, end;
+	ul_parallel_piece((size_t)p->head->batch, p->pieces, k, &begin, &end);
+	for (size_t b = begin; b < end; b++)
+		if (assign_image(p, &p->s->pieces[k], (int)b))
+			p->failed = 1;  /* any piece's failure fails the call; which one does not matter */
+}
+
+static void loss_piece(void *ctx, int k)
+{
+	struct loss_pass *p = ctx;
+	size_t begin, end;
+	ul_parallel_piece((size_t)p->head->batch, p->pieces, k, &begin, &end);
+	for (size_t b = begin; b < end; b++)
+		image_loss(p, &p->s->pieces[k], (int)b);
 }
 
 int ul_detect_loss(const struct ul_detect_loss_config *cfg, const struct ul_detect_head *head,
@@ -119,58 +218,24 @@ int ul_detect_loss(const struct ul_detect_loss_config *cfg, const struct ul_dete
 {
 	if (reserve(s, head, nlabels))
 		return -1;
-	int anchors = anchors_of(head), nc = head->nc;
-	double height = head->h[0] * head->stride[0], width = head->w[0] * head->stride[0];
-	double size[4] = { width, height, width, height };
+	struct loss_pass p = { cfg, head, labels, nlabels, s, anchors_of(head), pieces_of(head),
+			       head->w[0] * head->stride[0], head->h[0] * head->stride[0], 0, 0, 0, 0 };
 	anchor_grid(head, s->anchor_xy, s->anchor_stride);
-
+	ul_parallel_for(p.pieces, assign_piece, &p);
+	if (p.failed)
+		return -1;
 	double score_sum = 0;
-	for (int b = 0; b < head->batch; b++) {
-		int ngt = boxes_of(head, labels, nlabels, b, width, height, s->gt);
-		if (assign_image(cfg, head, b, ngt, s))
-			return -1;
-		for (int a = 0; a < anchors; a++)
-			score_sum += s->score[(size_t)b * anchors + a];
-	}
+	for (int b = 0; b < head->batch; b++)
+		score_sum += s->sums[4 * b];
 	score_sum = fmax(score_sum, 1);
 
-	double scale = head->batch * weight, cls_sum = 0, box_sum = 0, l1_sum = 0;
-	double cls_grad = cfg->cls * scale / score_sum, box_grad = cfg->box * scale / score_sum;
-	double l1_grad = cfg->dfl * scale / score_sum;
-	for (int b = 0; b < head->batch; b++) {
-		boxes_of(head, labels, nlabels, b, width, height, s->gt);
-		for (int a = 0; a < anchors; a++) {
-			int l, owner = s->owner[(size_t)b * anchors + a];
-			size_t at = cell(head, b, a, &l);
-			double w = s->score[(size_t)b * anchors + a];
-			/* BCE with logits against the soft target, stable for any x */
-			const float *x = head->cls[l] + at * nc;
-			float *dx = head->dcls[l] + at * nc;
-			for (int c = 0; c < nc; c++) {
-				double t = owner >= 0 && c == s->gt[owner].cls ? w : 0;
-				cls_sum += fmax(x[c], 0) - x[c] * t + log1p(exp(-fabs(x[c])));
-				dx[c] += (float)((sigmoid(x[c]) - t) * cls_grad);
-			}
-			if (owner < 0)
-				continue;
-			const float *d = head->box[l] + 4 * at;
-			float *dd = head->dbox[l] + 4 * at;
-			double st = s->anchor_stride[a], *xy = s->anchor_xy + 2 * a, pred[4], target[4], g[4];
-			predicted(xy, d, pred);
-			for (int k = 0; k < 4; k++)
-				target[k] = s->gt[owner].box[k] / st;
-			box_sum += (1 - ul_ciou(pred, target, g)) * w;
-			/* x1 = ax - left, y1 = ay - top, x2 = ax + right, y2 = ay + bottom */
-			double dist[4] = { xy[0] - target[0], xy[1] - target[1], target[2] - xy[0], target[3] - xy[1] };
-			for (int k = 0; k < 4; k++) {
-				double diff = (d[k] - dist[k]) * st / size[k];
-				l1_sum += fabs(diff) / 4 * w;
-				double sign = diff > 0 ? 1 : diff < 0 ? -1 : 0;
-				double dciou = k < 2 ? g[k] : -g[k];  /* d pred / d distance: -1 then +1, and loss is 1 - ciou */
-				dd[k] += (float)(dciou * w * box_grad + sign * st / size[k] / 4 * w * l1_grad);
-			}
-		}
-	}
+	double scale = head->batch * weight;
+	p.cls_grad = cfg->cls * scale / score_sum, p.box_grad = cfg->box * scale / score_sum;
+	p.l1_grad = cfg->dfl * scale / score_sum;
+	ul_parallel_for(p.pieces, loss_piece, &p);
+	double box_sum = 0, cls_sum = 0, l1_sum = 0;
+	for (int b = 0; b < head->batch; b++)
+		box_sum += s->sums[4 * b + 1], cls_sum += s->sums[4 * b + 2], l1_sum += s->sums[4 * b + 3];
 	*items = (struct ul_detect_items){ box_sum / score_sum * cfg->box, cls_sum / score_sum * cfg->cls,
 					   l1_sum / score_sum * cfg->dfl };
 	*total = (items->box + items->cls + items->l1) * scale;

@@ -40,22 +40,33 @@ struct ul_detect_items {
 	double box, cls, l1;
 };
 
+#define UL_DETECT_PIECES 64  /* images run in at most this many pieces at once */
+
+/* One piece's own memory: its images' boxes, predictions and assigner. */
+struct ul_detect_piece {
+	double *pred, *probs;
+	struct ul_gt_box *gt;
+	size_t cap_pred, cap_probs, cap_gt;
+	struct ul_assign_scratch assign;
+};
+
 /* What the loss reuses between calls; after a call, each anchor's
  * assignment (image-major): owner (the index of its box among its image's
  * labels in order, -1 for none) and target score. */
 struct ul_detect_scratch {
-	double *anchor_xy, *anchor_stride, *pred, *probs, *score;
+	double *anchor_xy, *anchor_stride, *score;
 	int *owner;
-	struct ul_gt_box *gt;
-	size_t cap_xy, cap_stride, cap_pred, cap_probs, cap_score, cap_owner, cap_gt;
-	struct ul_assign_scratch assign;
+	double *sums;  /* per image: target scores, then box, cls and l1 terms */
+	size_t cap_xy, cap_stride, cap_score, cap_owner, cap_sums;
+	struct ul_detect_piece pieces[UL_DETECT_PIECES];
 };
 
 void ul_detect_scratch_free(struct ul_detect_scratch *s);
 
 /* The head's loss, (box + cls + l1) x batch x weight, with its gradient
  * added to the head's d-outputs; the items in *items. -1 when out of
- * memory. */
+ * memory. Images run in parallel, each on its own, and their sums are
+ * added in image order: the result is the same on any number of threads. */
 int ul_detect_loss(const struct ul_detect_loss_config *cfg, const struct ul_detect_head *head,
 		   const struct ul_label *labels, size_t nlabels, double weight, struct ul_detect_items *items,
 		   double *total, struct ul_detect_scratch *s);
