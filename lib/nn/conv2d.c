@@ -290,7 +290,10 @@ static void forward_piece(void *ctx, int i)
 	const struct ul_conv2d *c = p->c;
 	size_t begin, end, block = block_rows(c), kk = cols(c);
 	int og = c->c_out / c->groups;
-	ul_parallel_piece(p->rows, p->pieces, i, &begin, &end);
+	/* whole blocks, cut where they would be on any number of threads (a
+	 * product cut elsewhere rounds differently) */
+	ul_parallel_piece((p->rows + block - 1) / block, p->pieces, i, &begin, &end);
+	begin *= block, end = end * block < p->rows ? end * block : p->rows;
 	float *patches = p->patches + (size_t)i * block * kk;
 	for (size_t r0 = begin; r0 < end; r0 += block) {
 		size_t r1 = end - r0 < block ? end : r0 + block;
@@ -360,8 +363,8 @@ void ul_conv2d_forward(const struct ul_conv2d *c, const float *x, const float *w
 			ul_parallel_for(p.pieces, depthwise_forward_piece, &p);
 		} else {
 			p.rows = (size_t)c->n * pixels_out(c);
-			size_t most = (p.rows + MIN_BLOCK_ROWS - 1) / MIN_BLOCK_ROWS;
-			p.pieces = (size_t)ul_parallel_threads() < most ? ul_parallel_threads() : (int)most;
+			size_t blocks = (p.rows + block_rows(c) - 1) / block_rows(c);
+			p.pieces = (size_t)ul_parallel_threads() < blocks ? ul_parallel_threads() : (int)blocks;
 			for (p.group = 0; p.group < c->groups; p.group++)
 				ul_parallel_for(p.pieces, forward_piece, &p);
 		}

@@ -11,6 +11,11 @@
 /* Rows (or columns) a piece keeps at least: narrower strips lose more to
  * OpenBLAS's packing than threads win. */
 #define MIN_STRIP 32
+/* Strips at most. Their number comes from the shape alone, never from the
+ * thread count: OpenBLAS rounds differently for a product cut elsewhere,
+ * and a result must not change with the machine's cores. 8 shares evenly
+ * among 1, 2, 4 or 8 threads. */
+#define MAX_STRIPS 8
 
 struct product {
 	bool trans_a, trans_b, split_rows;
@@ -48,8 +53,8 @@ void ul_gemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const
 	     int ldb, float beta, float *c, int ldc)
 {
 	struct product p = { trans_a, trans_b, m >= n, m, n, k, lda, ldb, ldc, 1, alpha, beta, a, b, c };
-	int strips = (p.split_rows ? m : n) / MIN_STRIP, threads = ul_parallel_threads();
+	int strips = (p.split_rows ? m : n) / MIN_STRIP;
 	if ((size_t)m * n * k >= SERIAL_WORK)
-		p.pieces = strips < 1 ? 1 : strips < threads ? strips : threads;
+		p.pieces = strips < 1 ? 1 : strips < MAX_STRIPS ? strips : MAX_STRIPS;
 	ul_parallel_for(p.pieces, strip, &p);
 }
