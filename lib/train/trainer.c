@@ -1,0 +1,210 @@
+#include "train/trainer.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/error.h"
+#include "core/random.h"
+#include "nn/init.h"
+
+/* A number of args, or -1 with a message when it is missing or not one. */
+static int number(jv args, const char *key, double *out, jv *err)
+{
+	jv v = jv_object_get(jv_copy(args), jv_string(key));
+	int kind = jv_get_kind(v);
+	if (kind == JV_KIND_NUMBER)
+		*out = jv_number_value(v);
+	else if (kind == JV_KIND_TRUE || kind == JV_KIND_FALSE)
+		*out = kind == JV_KIND_TRUE;
+	jv_free(v);
+	return kind == JV_KIND_NUMBER || kind == JV_KIND_TRUE || kind == JV_KIND_FALSE ? 0
+		: ul_invalid(err, "the config has no number %s", key);
+}
+
+/* freeze: null, a count of leading layers, or a list of layer indices. */
+static int freeze_of(jv args, struct ul_train_options *o, jv *err)
+{
+	jv v = jv_object_get(jv_copy(args), jv_string("freeze"));
+	int rc = 0;
+	o->nfreeze = 0;
+	if (jv_get_kind(v) == JV_KIND_NUMBER) {
+		int n = (int)jv_number_value(v);
+		if (n > UL_TRAIN_MAX_FREEZE)
+			rc = ul_invalid(err, "freeze=%d: at most %d layers", n, UL_TRAIN_MAX_FREEZE);
+		for (int i = 0; !rc && i < n; i++)
+			o->freeze[o->nfreeze++] = i;
+	} else if (jv_get_kind(v) == JV_KIND_ARRAY) {
+		jv_array_foreach(v, i, x) {
+			if (!rc && (jv_get_kind(x) != JV_KIND_NUMBER || o->nfreeze == UL_TRAIN_MAX_FREEZE))
+				rc = ul_invalid(err, "freeze: a list of at most %d layer indices", UL_TRAIN_MAX_FREEZE);
+			else if (!rc)
+				o->freeze[o->nfreeze++] = (int)jv_number_value(x);
+			jv_free(x);
+		}
+	} else if (jv_get_kind(v) != JV_KIND_NULL) {
+		rc = ul_invalid(err, "freeze: a number of layers or a list of layer indices");
+	}
+	jv_free(v);
+	return rc;
+}
+
+int ul_train_options_from_args(struct ul_train_options *o, jv args, long train_images, jv *err)
+{
+	*o = (struct ul_train_options){ .train_images = train_images };
+	double epochs, batch, nbs, seed;
+	jv name = jv_object_get(jv_copy(args), jv_string("optimizer"));
+	int rc = jv_get_kind(name) == JV_KIND_STRING ? 0 : ul_invalid(err, "the config has no optimizer");
+	if (!rc)
+		snprintf(o->optimizer, sizeof o->optimizer, "%s", jv_string_value(name));
+	jv_free(name);
+	if (rc || number(args, "epochs", &epochs, err) || number(args, "batch", &batch, err) ||
+	    number(args, "nbs", &nbs, err) || number(args, "seed", &seed, err) || number(args, "lr0", &o->lr0, err) ||
+	    number(args, "lrf", &o->lrf, err) || number(args, "momentum", &o->momentum, err) ||
+	    number(args, "weight_decay", &o->weight_decay, err) || number(args, "warmup_epochs", &o->warmup_epochs, err) ||
+	    number(args, "warmup_momentum", &o->warmup_momentum, err) ||
+	    number(args, "warmup_bias_lr", &o->warmup_bias_lr, err) || number(args, "box", &o->box, err) ||
+	    number(args, "cls", &o->cls, err) || number(args, "dfl", &o->dfl, err) || freeze_of(args, o, err))
+		return -1;
+	double cos_lr;
+	if (number(args, "cos_lr", &cos_lr, err))
+		return -1;
+	o->cos_lr = cos_lr != 0;
+	o->epochs = (int)epochs, o->batch = (int)batch, o->nbs = (int)nbs, o->seed = (uint64_t)seed;
+	if (o->epochs < 1 || o->batch < 1 || o->nbs < 1)
+		return ul_invalid(err, "epochs, batch and nbs must be at least 1");
+	return 0;
+}
+
+/* Frozen: the tensors of the listed layers ("model.<i>."), as Ultralytics'
+ * freeze turns off their gradients. */
+static int mark_frozen(struct ul_trainer *t, jv *err)
+{
+	const struct ul_tensor_table *table = &t->graph->tensors;
+	t->frozen = calloc(table->n + 1, sizeof *t->frozen);
+	if (!t->frozen)
+		return ul_invalid(err, "out of memory");
+	bool any_trainable = false;
+	for (size_t i = 0; i < table->n; i++) {
+		const char *name = table->specs[i].name;
+		for (int k = 0; k < t->options.nfreeze; k++) {
+			char prefix[32];
+			int len = snprintf(prefix, sizeof prefix, "model.%d.", t->options.freeze[k]);
+			if (!strncmp(name, prefix, (size_t)len))
+				t->frozen[i] = true;
+		}
+		any_trainable |= !table->specs[i].buffer && !t->frozen[i];
+	}
+	return any_trainable ? 0 : ul_invalid(err, "freeze leaves no parameter to train");
+}
+
+static struct ul_optim_choice choose(const struct ul_train_options *o, int nc, jv *err)
+{
+	if (!strcasecmp(o->optimizer, "auto"))
+		return ul_optim_auto((size_t)o->train_images, o->batch, o->nbs, o->epochs, nc);
+	struct ul_optim_choice c = { .lr = o->lr0, .momentum = o->momentum };
+	if (ul_optim_kind_from_name(o->optimizer, &c.kind))
+		c.lr = -1, ul_invalid(err, "optimizer=%s: not an optimizer", o->optimizer);
+	return c;
+}
+
+int ul_trainer_create(struct ul_trainer *t, const struct ul_graph *g, const struct ul_train_options *o, jv *err)
+{
+	*t = (struct ul_trainer){ .options = *o, .graph = g, .last_step = -1 };
+	if (ul_weights_alloc(&t->weights, g)) {
+		ul_trainer_free(t);
+		return ul_invalid(err, "out of memory for the weights");
+	}
+	ul_init_weights(g, t->weights.params, t->weights.buffers, o->seed);
+	if (mark_frozen(t, err) || (ul_ema_create(&t->ema, &t->weights) && ul_invalid(err, "out of memory for the EMA"))) {
+		ul_trainer_free(t);
+		return -1;
+	}
+	t->choice = choose(o, g->nc, err);
+	if (t->choice.lr < 0) {
+		ul_trainer_free(t);
+		return -1;
+	}
+	/* the decay Ultralytics scales to the nominal batch */
+	int accumulate = (int)fmax(rint((double)o->nbs / o->batch), 1);
+	double decay = o->weight_decay * o->batch * accumulate / o->nbs;
+	if (ul_optim_create(&t->optim, t->choice.kind, &g->tensors, t->frozen, t->choice.lr, t->choice.momentum, decay, err)) {
+		ul_trainer_free(t);
+		return -1;
+	}
+	t->schedule = (struct ul_schedule){ o->epochs, o->lrf, o->cos_lr, o->warmup_epochs, o->warmup_momentum,
+					    t->choice.auto_chosen ? 0 : o->warmup_bias_lr, o->momentum, o->nbs, o->batch };
+	t->batches = (int)((o->train_images + o->batch - 1) / o->batch);
+	t->warmup = ul_warmup_iterations(&t->schedule, t->batches);
+	ul_schedule_epoch(&t->schedule, &t->optim, 0);
+	ul_e2e_loss_init(&t->loss, o->epochs, o->box, o->cls, o->dfl);
+	return 0;
+}
+
+void ul_trainer_free(struct ul_trainer *t)
+{
+	if (t->has_net)
+		ul_net_free(&t->net);
+	ul_e2e_loss_free(&t->loss);
+	ul_optim_free(&t->optim);
+	ul_ema_free(&t->ema);
+	ul_weights_free(&t->weights);
+	free(t->frozen);
+	*t = (struct ul_trainer){ 0 };
+}
+
+/* The net for this batch's shape: the last one, or a new one. */
+static int net_for(struct ul_trainer *t, int n, int h, int w, jv *err)
+{
+	if (t->has_net && t->net.batch == n && t->net.h == h && t->net.w == w)
+		return 0;
+	if (t->has_net)
+		ul_net_free(&t->net), t->has_net = false;
+	if (ul_net_create(&t->net, t->graph, &t->weights, n, h, w, 0, err))
+		return -1;
+	t->has_net = true;
+	return 0;
+}
+
+/* Clip, step, clear the gradients, follow with the EMA. */
+static void optimizer_step(struct ul_trainer *t)
+{
+	const struct ul_tensor_table *table = &t->graph->tensors;
+	t->grad_norm = ul_clip_grad_norm(t->weights.grads, table, t->frozen, UL_TRAIN_MAX_NORM);
+	ul_optim_step(&t->optim, t->weights.params, t->weights.grads);
+	memset(t->weights.grads, 0, sizeof(float) * table->params);
+	ul_ema_update(&t->ema, &t->weights);
+	t->steps++;
+}
+
+int ul_trainer_batch(struct ul_trainer *t, int n, int h, int w, const float *images, const struct ul_label *labels,
+		     size_t nlabels, struct ul_detect_items *items, double *total, jv *err)
+{
+	if (net_for(t, n, h, w, err))
+		return -1;
+	long ni = t->ni;
+	ul_schedule_warmup(&t->schedule, &t->optim, t->epoch, ni, t->warmup);
+	t->net.seed = ul_mix64(t->options.seed ^ (uint64_t)ni);
+	ul_net_forward(&t->net, images, true);
+	if (ul_e2e_loss(&t->loss, &t->net, labels, nlabels, items, total))
+		return ul_invalid(err, "the detection loss failed: out of memory, or the model is not a detector");
+	if (!isfinite(*total))
+		return ul_invalid(err, "the loss is not finite (%g) at iteration %ld", *total, ni);
+	ul_net_backward(&t->net);
+	t->ni++;
+	if (ni - t->last_step >= ul_accumulate(&t->schedule, ni, t->warmup)) {
+		optimizer_step(t);
+		t->last_step = ni;
+	}
+	return 0;
+}
+
+void ul_trainer_epoch_end(struct ul_trainer *t)
+{
+	ul_e2e_loss_update(&t->loss);
+	t->epoch++;
+	t->ni = (long)t->batches * t->epoch;
+	ul_schedule_epoch(&t->schedule, &t->optim, t->epoch);
+}
