@@ -253,7 +253,7 @@ int main(int argc, char **argv)
 	if (rc >= 0)
 		goto done;
 	rc = UL_EXIT_OK;
-	if (!ul_pass_upstream("dataset", &dataset, &rc)) {
+	if (!ul_pass_upstream((const char *const[]){ "dataset", NULL }, &dataset, &rc)) {
 		rc = UL_EXIT_FAILED;  /* the upstream error is passed on; no work of ours */
 		goto done;
 	}

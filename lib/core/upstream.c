@@ -7,7 +7,7 @@
 #include "core/reader.h"
 #include "core/writer.h"
 
-bool ul_pass_upstream(const char *keep_type, jv *kept, int *rc)
+bool ul_pass_upstream(const char *const *keep_types, jv *kept, int *rc)
 {
 	if (isatty(STDIN_FILENO))
 		return true;
@@ -20,9 +20,12 @@ bool ul_pass_upstream(const char *keep_type, jv *kept, int *rc)
 		if (status == UL_READ_RECORD) {
 			failed |= !strcmp(rec.type, "error");
 			ul_write_line(rec.line, rec.len);
-			if (keep_type && !strcmp(rec.type, keep_type)) {
-				jv_free(*kept);
-				*kept = rec.value;
+			int k = 0;
+			while (keep_types && keep_types[k] && strcmp(rec.type, keep_types[k]))
+				k++;
+			if (keep_types && keep_types[k]) {
+				jv_free(kept[k]);
+				kept[k] = rec.value;
 			} else {
 				jv_free(rec.value);
 			}

@@ -8,11 +8,12 @@
 
 #include <jv.h>
 
-/* Passes stdin on. Keeps the last record of keep_type in *kept (which must
- * hold a jv to replace, jv_null() to start; keep_type NULL keeps nothing).
+/* Passes stdin on. Keeps the last record of each type of keep_types (NULL
+ * ended; NULL keeps nothing) in kept[i], which must hold a jv to replace,
+ * jv_null() to start.
  * A bad line is reported (error record and stderr) and sets *rc to 1.
  * Returns false when an upstream `error` record arrived: the stage passes
  * it on and must not start its own work. */
-bool ul_pass_upstream(const char *keep_type, jv *kept, int *rc);
+bool ul_pass_upstream(const char *const *keep_types, jv *kept, int *rc);
 
 #endif
