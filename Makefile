@@ -132,6 +132,8 @@ bench: all $(DRIVERS) $(BENCHES)
 	tests/bench/passthrough $(O)/tests/drivers/ul-echo
 	tests/bench/scan $(BINDIR)/ul-fetch $(DATASETS)
 	UL_PEER=$(PEER) UL_PEER_PYTHON=$(PEER_PYTHON) $(O)/tests/bench/engine
+	$(O)/tests/bench/train_step
+	UL_SHARE=$(CURDIR)/share/ul tests/bench/learn $(abspath $(BINDIR)) $(abspath $(O)/tests/drivers) $(DATASETS)
 
 # --- installing --------------------------------------------------------------
 
