@@ -145,8 +145,9 @@ int ul_trainer_create(struct ul_trainer *t, const struct ul_graph *g, const stru
 
 void ul_trainer_free(struct ul_trainer *t)
 {
-	if (t->has_net)
-		ul_net_free(&t->net);
+	for (int k = 0; k < UL_TRAIN_NETS; k++)
+		if (t->has_net[k])
+			ul_net_free(&t->nets[k]);
 	ul_e2e_loss_free(&t->loss);
 	ul_optim_free(&t->optim);
 	ul_ema_free(&t->ema);
@@ -155,17 +156,22 @@ void ul_trainer_free(struct ul_trainer *t)
 	*t = (struct ul_trainer){ 0 };
 }
 
-/* The net for this batch's shape: the last one, or a new one. */
-static int net_for(struct ul_trainer *t, int n, int h, int w, jv *err)
+/* The net for this batch's shape: one already made for it, or a new one in
+ * place of the one not used last. */
+static struct ul_net *net_for(struct ul_trainer *t, int n, int h, int w, jv *err)
 {
-	if (t->has_net && t->net.batch == n && t->net.h == h && t->net.w == w)
-		return 0;
-	if (t->has_net)
-		ul_net_free(&t->net), t->has_net = false;
-	if (ul_net_create(&t->net, t->graph, &t->weights, n, h, w, 0, err))
-		return -1;
-	t->has_net = true;
-	return 0;
+	for (int k = 0; k < UL_TRAIN_NETS; k++) {
+		struct ul_net *net = &t->nets[k];
+		if (t->has_net[k] && net->batch == n && net->h == h && net->w == w)
+			return &t->nets[t->net = k];
+	}
+	int k = t->has_net[t->net] ? (t->net + 1) % UL_TRAIN_NETS : t->net;
+	if (t->has_net[k])
+		ul_net_free(&t->nets[k]), t->has_net[k] = false;
+	if (ul_net_create(&t->nets[k], t->graph, &t->weights, n, h, w, 0, err))
+		return NULL;
+	t->has_net[k] = true;
+	return &t->nets[t->net = k];
 }
 
 /* Clip, step, clear the gradients, follow with the EMA. */
@@ -182,17 +188,18 @@ static void optimizer_step(struct ul_trainer *t)
 int ul_trainer_batch(struct ul_trainer *t, int n, int h, int w, const float *images, const struct ul_label *labels,
 		     size_t nlabels, struct ul_detect_items *items, double *total, jv *err)
 {
-	if (net_for(t, n, h, w, err))
+	struct ul_net *net = net_for(t, n, h, w, err);
+	if (!net)
 		return -1;
 	long ni = t->ni;
 	ul_schedule_warmup(&t->schedule, &t->optim, t->epoch, ni, t->warmup);
-	t->net.seed = ul_mix64(t->options.seed ^ (uint64_t)ni);
-	ul_net_forward(&t->net, images, true);
-	if (ul_e2e_loss(&t->loss, &t->net, labels, nlabels, items, total))
+	net->seed = ul_mix64(t->options.seed ^ (uint64_t)ni);
+	ul_net_forward(net, images, true);
+	if (ul_e2e_loss(&t->loss, net, labels, nlabels, items, total))
 		return ul_invalid(err, "the detection loss failed: out of memory, or the model is not a detector");
 	if (!isfinite(*total))
 		return ul_invalid(err, "the loss is not finite (%g) at iteration %ld", *total, ni);
-	ul_net_backward(&t->net);
+	ul_net_backward(net);
 	t->ni++;
 	if (ni - t->last_step >= ul_accumulate(&t->schedule, ni, t->warmup)) {
 		optimizer_step(t);

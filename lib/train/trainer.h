@@ -28,6 +28,7 @@
 
 #define UL_TRAIN_MAX_FREEZE 64
 #define UL_TRAIN_MAX_NORM 10.0
+#define UL_TRAIN_NETS 2
 
 /* The parameters of a run that the loop reads, as ul-validate names them. */
 struct ul_train_options {
@@ -56,8 +57,9 @@ struct ul_trainer {
 	struct ul_schedule schedule;
 	struct ul_e2e_loss loss;
 	bool *frozen;                   /* per tensor of the table */
-	struct ul_net net;              /* for the last batch's shape */
-	bool has_net;
+	struct ul_net nets[UL_TRAIN_NETS];  /* for the shapes seen last: an epoch's full batches and its short one */
+	bool has_net[UL_TRAIN_NETS];
+	int net;                        /* the one the last batch ran on */
 	int epoch, batches;             /* batches: per epoch */
 	long ni, warmup, last_step;     /* global iteration, warmup iterations, iteration of the last step */
 	long steps;                     /* optimizer steps taken */

@@ -79,7 +79,7 @@ static double trainer_step(const struct ul_graph *g, const char *optimizer, int 
 	/* where the time beyond the engine goes, each part alone */
 	double t1 = now(), loss_total;
 	struct ul_detect_items items;
-	ul_e2e_loss(&t.loss, &t.net, labels, (size_t)batch * BOXES, &items, &loss_total);
+	ul_e2e_loss(&t.loss, &t.nets[t.net], labels, (size_t)batch * BOXES, &items, &loss_total);
 	double t2 = now();
 	ul_clip_grad_norm(t.weights.grads, &g->tensors, t.frozen, UL_TRAIN_MAX_NORM);
 	double t3 = now();

@@ -225,6 +225,31 @@ int main(void)
 	ok(ul_trainer_create(&frozen, &g, &o, &err) == -1, "an unknown optimizer is refused");
 	jv_free(jv_invalid_get_msg(err));
 
+	/* an epoch of 3 images at batch 2: a full batch, then a short one on a
+	 * net of its own, both kept from epoch to epoch */
+	struct ul_trainer ragged;
+	ul_train_options_from_args(&o, jv_parse(ARGS), 3, &err);
+	ok(ul_trainer_create(&ragged, &g, &o, &err) == 0, "a run of 3 images at batch 2");
+	int failures = 0;
+	for (int e = 0; e < 2; e++) {
+		struct ul_detect_items items;
+		double total;
+		failures += ul_trainer_batch(&ragged, 2, SIDE, SIDE, img, labels, 2, &items, &total, &err) != 0;
+		failures += ul_trainer_batch(&ragged, 1, SIDE, SIDE, img, labels, 1, &items, &total, &err) != 0;
+		ul_trainer_epoch_end(&ragged);
+	}
+	ok(failures == 0 && ragged.batches == 2 && ragged.has_net[0] && ragged.has_net[1] &&
+	   ragged.nets[0].batch + ragged.nets[1].batch == 3, "trains on two nets, one per batch shape");
+	float *ragged_params = ragged.weights.params;
+	struct ul_net *kept = &ragged.nets[ragged.net == 0 ? 1 : 0];
+	int kept_batch = kept->batch;
+	struct ul_detect_items items;
+	double total;
+	ok(ul_trainer_batch(&ragged, 2, SIDE / 2, SIDE / 2, img, labels, 2, &items, &total, &err) == 0 &&
+	   kept->batch == kept_batch && ragged.nets[ragged.net].h == SIDE / 2 && ragged_params == ragged.weights.params,
+	   "a third shape replaces the net not used last");
+	ul_trainer_free(&ragged);
+
 	/* it learns: 40 steps on one batch */
 	struct ul_trainer learn;
 	double first = 0, last = 0;
