@@ -106,9 +106,11 @@ int main(int argc, char **argv)
 	struct ul_graph g;
 	struct ul_weights w;
 	struct ul_net net;
-	jv err = jv_invalid();
-	if (ul_graph_build(&g, ul_yaml_load_file("share/ul/models/yolo26.yaml"), 'n', 80, imgsz, &err) ||
-	    ul_weights_alloc(&w, &g) || ul_net_create(&net, &g, &w, batch, imgsz, imgsz, 0, &err)) {
+	jv err = jv_invalid(), yaml = ul_yaml_load_file("share/ul/models/yolo26.yaml");
+	int failed = ul_graph_build(&g, yaml, 'n', 80, imgsz, &err) || ul_weights_alloc(&w, &g) ||
+		     ul_net_create(&net, &g, &w, batch, imgsz, imgsz, 0, &err);
+	jv_free(yaml);
+	if (failed) {
 		fprintf(stderr, "train_step: yolo26n does not build\n");
 		return 1;
 	}

@@ -13,8 +13,10 @@ int main(void)
 {
 	struct ul_graph g;
 	struct ul_weights w;
-	jv err = jv_invalid();
-	if (ul_graph_build(&g, ul_yaml_load_file("share/ul/models/yolo26.yaml"), 'n', 3, 64, &err) || ul_weights_alloc(&w, &g)) {
+	jv err = jv_invalid(), yaml = ul_yaml_load_file("share/ul/models/yolo26.yaml");
+	int failed = ul_graph_build(&g, yaml, 'n', 3, 64, &err) || ul_weights_alloc(&w, &g);
+	jv_free(yaml);
+	if (failed) {
 		ok(0, "yolo26n builds");
 		return done_testing();
 	}

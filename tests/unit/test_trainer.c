@@ -43,6 +43,14 @@ static float *scene(struct ul_label labels[2])
 	return img;
 }
 
+/* ul_train_options_from_args on args, which it then frees. */
+static int options(struct ul_train_options *o, jv args, long images, jv *err)
+{
+	int rc = ul_train_options_from_args(o, args, images, err);
+	jv_free(args);
+	return rc;
+}
+
 static int train(struct ul_trainer *t, const struct ul_graph *g, jv args, int epochs, const float *img,
 		 const struct ul_label *labels, double *first, double *last)
 {
@@ -141,8 +149,10 @@ static bool layer_same(const struct ul_graph *g, const float *params, const floa
 int main(void)
 {
 	struct ul_graph g;
-	jv err = jv_invalid();
-	if (ul_graph_build(&g, ul_yaml_load_file("share/ul/models/yolo26.yaml"), 'n', 3, SIDE, &err)) {
+	jv err = jv_invalid(), yaml = ul_yaml_load_file("share/ul/models/yolo26.yaml");
+	int failed = ul_graph_build(&g, yaml, 'n', 3, SIDE, &err);
+	jv_free(yaml);
+	if (failed) {
 		ok(0, "yolo26n builds");
 		return done_testing();
 	}
@@ -154,7 +164,7 @@ int main(void)
 
 	/* options */
 	struct ul_train_options o;
-	ok(ul_train_options_from_args(&o, jv_parse(ARGS), 10, &err) == 0, "options from a config's args");
+	ok(options(&o, jv_parse(ARGS), 10, &err) == 0, "options from a config's args");
 	ok(o.epochs == 3 && o.batch == 2 && o.nbs == 4 && o.lr0 == 0.002 && o.nfreeze == 0 && !o.cos_lr &&
 	   !strcmp(o.optimizer, "AdamW"), "with their values");
 	jv a = args_with("freeze", jv_number(3));
@@ -202,7 +212,7 @@ int main(void)
 	struct ul_trainer frozen;
 	float *initial = malloc(sizeof(float) * nparams);
 	struct ul_train_options fresh;
-	ul_train_options_from_args(&fresh, jv_parse(ARGS), 2 * BATCH, &err);
+	options(&fresh, jv_parse(ARGS), 2 * BATCH, &err);
 	ul_trainer_create(&frozen, &g, &fresh, &err);
 	memcpy(initial, frozen.weights.params, sizeof(float) * nparams);
 	ul_trainer_free(&frozen);
@@ -228,7 +238,7 @@ int main(void)
 	/* an epoch of 3 images at batch 2: a full batch, then a short one on a
 	 * net of its own, both kept from epoch to epoch */
 	struct ul_trainer ragged;
-	ul_train_options_from_args(&o, jv_parse(ARGS), 3, &err);
+	options(&o, jv_parse(ARGS), 3, &err);
 	ok(ul_trainer_create(&ragged, &g, &o, &err) == 0, "a run of 3 images at batch 2");
 	int failures = 0;
 	for (int e = 0; e < 2; e++) {
