@@ -47,7 +47,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from make_vectors import write_safetensors  # noqa: E402
+from safetensors_file import write_safetensors  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 STEPS, WARMUP = 7, 4  # 7 steps: RAdam's rectified rule first applies at step 6 (rho_t > 5)

@@ -33,10 +33,11 @@ import hashlib
 import json
 import math
 import os
-import struct
 
 import cv2
 import numpy as np
+
+from safetensors_file import write_safetensors
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -117,21 +118,6 @@ def coco8(datasets):
     return out
 
 
-def write_safetensors_u8(path, tensors, metadata):
-    """tensors: (name, uint8 array) pairs, laid out in that order; written aside, then renamed."""
-    header, blobs, offset = {"__metadata__": metadata}, [], 0
-    for name, array in tensors:
-        data = np.ascontiguousarray(array, dtype=np.uint8).tobytes()
-        header[name] = {"dtype": "U8", "shape": list(array.shape), "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    text = json.dumps(header, separators=(",", ":")).encode()
-    text += b" " * (-len(text) % 8)
-    with open(path + ".tmp", "wb") as f:
-        f.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
-    os.replace(path + ".tmp", path)
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", default=os.path.join(HERE, "vectors"))
@@ -164,7 +150,7 @@ def main():
         "opencv": json.dumps(cv2.__version__),
     }
     path = os.path.join(args.out, "resize_opencv.safetensors")
-    write_safetensors_u8(path, tensors, metadata)
+    write_safetensors(path, tensors, metadata, dtype="U8")
     print(path, os.path.getsize(path), "bytes")
 
 

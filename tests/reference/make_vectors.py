@@ -81,7 +81,6 @@ import hashlib
 import json
 import math
 import os
-import struct
 import sys
 import tempfile
 import types
@@ -89,6 +88,8 @@ import types
 import numpy as np
 import torch
 import yaml
+
+from safetensors_file import write_safetensors
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -168,21 +169,6 @@ def fill(model, seed):
         tensor.copy_(torch.from_numpy(values))
         digest.update(values.astype("<f4").tobytes())
     return digest.hexdigest()
-
-
-def write_safetensors(path, tensors, metadata):
-    """tensors: (name, float32 array) pairs, laid out in that order; written aside, then renamed."""
-    header, blobs, offset = {"__metadata__": metadata}, [], 0
-    for name, array in tensors:
-        data = np.ascontiguousarray(array, dtype="<f4").tobytes()
-        header[name] = {"dtype": "F32", "shape": list(array.shape), "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    text = json.dumps(header, separators=(",", ":")).encode()
-    text += b" " * (-len(text) % 8)
-    with open(path + ".tmp", "wb") as f:
-        f.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
-    os.replace(path + ".tmp", path)
 
 
 # --- the cases -------------------------------------------------------------------------------------------------

@@ -17,19 +17,8 @@
 #include "data/image_probe.h"
 #include "datasets.h"
 #include "reference_read.h"
+#include "scratch_files.h"
 #include "tap.h"
-
-static char dir[] = "/tmp/ul-decode-XXXXXX";
-
-static const char *write_file(const char *name, const void *bytes, size_t n)
-{
-	static char path[256];
-	snprintf(path, sizeof path, "%s/%s", dir, name);
-	FILE *f = fopen(path, "wb");
-	fwrite(bytes, 1, n, f);
-	fclose(f);
-	return path;
-}
 
 static unsigned char *read_file(const char *path, size_t *n)
 {
@@ -484,21 +473,19 @@ static void garbage(void)
 	contains(jv_string_value(msg), "/nonexistent/x.jpg: cannot open", "saying so");
 	jv_free(msg);
 	err = jv_invalid();
-	ok(ul_image_decode(dir, &img, &err) == -1, "a folder fails");
+	ok(ul_image_decode(scratch_dir, &img, &err) == -1, "a folder fails");
 	jv_free(err);
 }
 
 int main(void)
 {
-	ok(mkdtemp(dir) != NULL, "temp dir");
+	ok(scratch_begin() != NULL, "temp dir");
 	coco8();
 	jpegs();
 	pngs();
 	huge();
 	bmps();
 	garbage();
-	char cmd[300];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	ok(system(cmd) == 0, "cleaned up");
+	scratch_end();
 	return done_testing();
 }

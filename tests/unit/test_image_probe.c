@@ -3,23 +3,12 @@
 
 #include "data/image_probe.h"
 #include "datasets.h"
+#include "scratch_files.h"
 #include "tap.h"
-
-static char dir[] = "/tmp/ul-probe-XXXXXX";
-
-static const char *write_file(const char *name, const void *bytes, size_t n)
-{
-	static char path[256];
-	snprintf(path, sizeof path, "%s/%s", dir, name);
-	FILE *f = fopen(path, "wb");
-	fwrite(bytes, 1, n, f);
-	fclose(f);
-	return path;
-}
 
 int main(void)
 {
-	ok(mkdtemp(dir) != NULL, "temp dir");
+	ok(scratch_begin() != NULL, "temp dir");
 	ok(ul_image_extension("a/b.JPG") && ul_image_extension("x.webp") && ul_image_extension("m.mpo"),
 	   "image extensions, any case");
 	ok(!ul_image_extension("a.txt") && !ul_image_extension("jpg") && !ul_image_extension("a.jpg.bak"),
@@ -70,8 +59,6 @@ int main(void)
 	   "a PNG without IHDR: %s", info.problem);
 	ok(!ul_image_probe("/nonexistent/x.jpg", &info) && strstr(info.problem, "cannot open"), "a missing file: %s", info.problem);
 
-	char cmd[300];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	ok(system(cmd) == 0, "cleaned up");
+	scratch_end();
 	return done_testing();
 }
