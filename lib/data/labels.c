@@ -254,20 +254,50 @@ void ul_labels_check(const char *text, size_t len, const struct ul_label_rules *
 	kept_free(&kept);
 }
 
-int ul_labels_boxes(const char *text, size_t len, const struct ul_label_rules *rules, int image,
-		    struct ul_label_check *out, struct ul_label **boxes, size_t *n, size_t *cap)
+int ul_labels_rows(const char *text, size_t len, const struct ul_label_rules *rules, struct ul_label_check *out,
+		   int (*row)(void *ctx, const double *v, int n), void *ctx)
 {
 	struct kept kept = { 0 };
 	scan_rows(text, len, rules, out, &kept);
 	int rc = out->bad_line ? -1 : 0;
-	if (!rc && ul_grow(boxes, cap, *n + (size_t)kept.count, sizeof **boxes))
-		rc = -1, snprintf(out->problem, sizeof out->problem, "out of memory");
-	for (int i = 0; !rc && i < kept.count; i++) {
-		const double *v = kept.values + kept.starts[i];
-		double box[4];
-		row_box(v, kept.lengths[i], rules, box);
-		(*boxes)[(*n)++] = (struct ul_label){ image, (int)v[0], (float)box[0], (float)box[1], (float)box[2], (float)box[3] };
-	}
+	for (int i = 0; !rc && i < kept.count; i++)
+		if (row(ctx, kept.values + kept.starts[i], kept.lengths[i]))
+			rc = -1, snprintf(out->problem, sizeof out->problem, "out of memory");
 	kept_free(&kept);
+	return rc;
+}
+
+void ul_label_row_box(const double *v, int n, const struct ul_label_rules *rules, double box[4])
+{
+	row_box(v, n, rules, box);
+}
+
+/* Where ul_labels_boxes puts the rows' boxes. */
+struct box_list {
+	const struct ul_label_rules *rules;
+	int image;
+	struct ul_label **boxes;
+	size_t *n, *cap;
+};
+
+static int add_box(void *ctx, const double *v, int n)
+{
+	struct box_list *b = ctx;
+	if (ul_grow(b->boxes, b->cap, *b->n + 1, sizeof **b->boxes))
+		return -1;
+	double box[4];
+	row_box(v, n, b->rules, box);
+	(*b->boxes)[(*b->n)++] = (struct ul_label){ b->image, (int)v[0], (float)box[0], (float)box[1], (float)box[2], (float)box[3] };
+	return 0;
+}
+
+int ul_labels_boxes(const char *text, size_t len, const struct ul_label_rules *rules, int image,
+		    struct ul_label_check *out, struct ul_label **boxes, size_t *n, size_t *cap)
+{
+	size_t before = *n;
+	struct box_list list = { rules, image, boxes, n, cap };
+	int rc = ul_labels_rows(text, len, rules, out, add_box, &list);
+	if (rc)
+		*n = before;
 	return rc;
 }

@@ -52,6 +52,17 @@ struct ul_label {
 	float cx, cy, w, h;
 };
 
+/* The same check, then every usable row (duplicates dropped) handed to
+ * row(ctx, values, count) in file order, its class first. 0, or -1 when
+ * the file is unusable (out->problem says why) or row fails (out of
+ * memory). */
+int ul_labels_rows(const char *text, size_t len, const struct ul_label_rules *rules, struct ul_label_check *out,
+		   int (*row)(void *ctx, const double *v, int n), void *ctx);
+
+/* A row's box (cx, cy, w, h): its first four values after the class, or
+ * for a polygon the box around its points (Ultralytics' segments2boxes). */
+void ul_label_row_box(const double *v, int n, const struct ul_label_rules *rules, double box[4]);
+
 /* The same check, and the file's boxes appended to *boxes (n used of cap,
  * grown as needed) with `image` as their image: the box of a plain row,
  * the box around a polygon, the box of a pose row. 0, or -1 when the file
