@@ -89,6 +89,23 @@ static int add_row(void *ctx, const double *v, int n)
 	return 0;
 }
 
+int ul_sample_set_labels(struct ul_sample *s, const char *labels, size_t len, const struct ul_label_rules *rules,
+			 jv *err)
+{
+	s->n = 0;
+	if (!labels)
+		return 0;
+	struct rows r = { s, rules, s->img.w, s->img.h, NULL, 0 };
+	struct ul_label_check check;
+	int rc = ul_labels_rows(labels, len, rules, &check, add_row, &r);
+	free(r.points);
+	if (rc) {
+		s->n = 0;
+		return ul_invalid(err, "labels line %d: %s", check.bad_line, check.problem);
+	}
+	return 0;
+}
+
 int ul_sample_load(struct ul_sample *s, const char *path, const char *labels, size_t len,
 		   const struct ul_label_rules *rules, int imgsz, jv *err)
 {
@@ -100,15 +117,12 @@ int ul_sample_load(struct ul_sample *s, const char *path, const char *labels, si
 	ul_image_free(&img);
 	if (rc)
 		return ul_invalid(err, "%s: out of memory resizing", path);
-	if (!labels)
-		return 0;
-	struct rows r = { s, rules, s->img.w, s->img.h, NULL, 0 };
-	struct ul_label_check check;
-	rc = ul_labels_rows(labels, len, rules, &check, add_row, &r);
-	free(r.points);
-	if (rc) {
+	if (ul_sample_set_labels(s, labels, len, rules, err)) {
+		jv msg = jv_invalid_get_msg(*err);
+		*err = jv_invalid_with_msg(jv_string_fmt("%s: %s", path, jv_string_value(msg)));
+		jv_free(msg);
 		ul_sample_free(s);
-		return ul_invalid(err, "%s: labels line %d: %s", path, check.bad_line, check.problem);
+		return -1;
 	}
 	return 0;
 }

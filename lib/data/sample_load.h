@@ -19,6 +19,11 @@
 int ul_sample_load(struct ul_sample *s, const char *path, const char *labels, size_t len,
 		   const struct ul_label_rules *rules, int imgsz, jv *err);
 
+/* The instances of label text (NULL: none) in the pixels of the image s
+ * already holds, replacing its instances. 0, or -1 with a message. */
+int ul_sample_set_labels(struct ul_sample *s, const char *labels, size_t len, const struct ul_label_rules *rules,
+			 jv *err);
+
 /* Resamples the closed polygon of m points (x, y pairs) to n points by
  * linear interpolation along its vertices' index, keeping the vertices
  * when m + 1 < n (Ultralytics' resample_segments). out holds 2 n floats. */

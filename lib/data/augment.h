@@ -1,0 +1,50 @@
+/* The training transforms in Ultralytics' order (v8_transforms, yolo26.md
+ * 5.7), and the validation letterbox, on samples:
+ *
+ *   mosaic (p) of 4, or the letterbox into imgsz x imgsz
+ *   random perspective (degrees, translate, scale, shear, perspective)
+ *   mixup (p) with another image through the same two steps
+ *   cutmix (p)
+ *   HSV jitter (hsv_h, hsv_s, hsv_v)
+ *   vertical flip (flipud), horizontal flip (fliplr, keypoints by flip_idx)
+ *
+ * Every draw comes from the rng handed in, so a sample's transforms depend
+ * on its seed alone. */
+#ifndef UL_DATA_AUGMENT_H
+#define UL_DATA_AUGMENT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <jv.h>
+
+#include "data/sample.h"
+
+struct ul_augment {
+	double mosaic, mixup, cutmix;
+	double degrees, translate, scale, shear, perspective;
+	double hsv_h, hsv_s, hsv_v;
+	double flipud, fliplr;
+	const int *flip_idx;       /* pose: each keypoint's mirror, or NULL */
+};
+
+/* Where the transforms get the other images they mix in. */
+struct ul_sample_source {
+	int n;
+	/* image `index` as loaded (long side to imgsz), into out (initialised) */
+	int (*load)(void *ctx, int index, struct ul_sample *out, jv *err);
+	void *ctx;
+};
+
+/* Image `index` of src through the training transforms, into out
+ * (initialised for the source's point counts), imgsz x imgsz. 0, or -1 with
+ * a message in *err. */
+int ul_augment_train(const struct ul_augment *a, int imgsz, const struct ul_sample_source *src, int index,
+		     uint64_t *rng, struct ul_sample *out, jv *err);
+
+/* Ultralytics' LetterBox on a sample: the image resized into w x h (not
+ * above its size without scaleup), centred on 114, its instances moved
+ * with it. 0, or -1 when out of memory. */
+int ul_letterbox_sample(struct ul_sample *s, int w, int h, bool scaleup);
+
+#endif

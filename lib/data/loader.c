@@ -1,0 +1,411 @@
+#include "data/loader.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "core/random.h"
+#include "data/image_probe.h"
+#include "data/letterbox.h"
+#include "data/sample_load.h"
+#include "data/split_files.h"
+
+#define MAX_DEPTH 4  /* batches in flight: each holds a whole NHWC buffer */
+
+/* --- opening -------------------------------------------------------------- */
+
+static char *read_text(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	*len = 0;
+	if (!f)
+		return NULL;
+	char *text = NULL;
+	size_t cap = 0;
+	for (;;) {
+		if (*len == cap) {
+			char *grown = realloc(text, cap = cap ? 2 * cap : 4096);
+			if (!grown)
+				break;
+			text = grown;
+		}
+		size_t got = fread(text + *len, 1, cap - *len, f);
+		if (got == 0)
+			break;
+		*len += got;
+	}
+	fclose(f);
+	return text;
+}
+
+static void skip(struct ul_loader *l, const char *path, jv problem)
+{
+	jv entry = jv_object_set(jv_object(), jv_string("path"), jv_string(path));
+	l->skipped = jv_array_append(l->skipped, jv_object_set(entry, jv_string("problem"), problem));
+}
+
+/* Reads image i's label file and header; false when it is left out. */
+static bool admit(struct ul_loader *l, const char *path, struct ul_loader_image *im)
+{
+	char label[4096];
+	ul_label_path(path, label, sizeof label);
+	*im = (struct ul_loader_image){ .path = strdup(path) };
+	im->labels = read_text(label, &im->len);
+	struct ul_image_info info;
+	struct ul_label_check check;
+	if (!ul_image_probe(path, &info)) {
+		skip(l, path, jv_string(info.problem));
+	} else if (im->labels && (ul_labels_check(im->labels, im->len, &l->o.rules, &check), check.bad_line)) {
+		skip(l, path, jv_string_fmt("%s line %d: %s", label, check.bad_line, check.problem));
+	} else if (im->path) {
+		im->w = info.width, im->h = info.height;
+		pthread_mutex_init(&im->lock, NULL);
+		return true;
+	}
+	free(im->path), free(im->labels);
+	return false;
+}
+
+static int by_aspect(const void *pa, const void *pb)
+{
+	const struct ul_loader_image *a = pa, *b = pb;
+	double x = (double)a->h / a->w, y = (double)b->h / b->w;
+	return x < y ? -1 : x > y ? 1 : strcmp(a->path, b->path);
+}
+
+/* Rect frames (Ultralytics' set_rectangle): images by aspect, each
+ * batch's (h, w) the shape of its extreme aspect scaled to imgsz, rounded
+ * up to the stride after pad strides. */
+static int plan_rect(struct ul_loader *l)
+{
+	qsort(l->images, l->n, sizeof *l->images, by_aspect);
+	l->shapes = malloc(sizeof *l->shapes * l->batches);
+	if (!l->shapes)
+		return -1;
+	for (int k = 0; k < l->batches; k++) {
+		int first = k * l->o.batch, last = first + l->o.batch < l->n ? first + l->o.batch - 1 : l->n - 1;
+		double lo = (double)l->images[first].h / l->images[first].w, hi = (double)l->images[last].h / l->images[last].w;
+		double shape[2] = { 1, 1 };
+		if (hi < 1)
+			shape[0] = hi;
+		else if (lo > 1)
+			shape[1] = 1 / lo;
+		for (int d = 0; d < 2; d++)
+			l->shapes[k][d] = (int)ceil(shape[d] * l->o.imgsz / l->o.stride + l->o.pad) * l->o.stride;
+	}
+	return 0;
+}
+
+int ul_loader_open(struct ul_loader *l, jv entries, const struct ul_loader_options *o, jv *err)
+{
+	*l = (struct ul_loader){ .o = *o, .skipped = jv_array() };
+	pthread_mutex_init(&l->lock, NULL);
+	pthread_cond_init(&l->changed, NULL);
+	struct ul_paths paths = { 0 };
+	jv_array_foreach(entries, i, entry) {
+		if (jv_get_kind(entry) == JV_KIND_STRING && ul_split_entry(jv_string_value(entry), &paths))
+			skip(l, jv_string_value(entry), jv_string("no images there"));
+		jv_free(entry);
+	}
+	ul_paths_sort(&paths);
+	size_t keep = o->fraction < 1 ? (size_t)lround(paths.n * o->fraction) : paths.n;
+	l->images = calloc(keep + 1, sizeof *l->images);
+	for (size_t i = 0; l->images && i < keep; i++)
+		if (admit(l, paths.items[i], &l->images[l->n]))
+			l->n++;
+	ul_paths_free(&paths);
+	if (!l->images || l->n == 0) {
+		int rc = l->images ? ul_invalid(err, "no usable image (%d left out)", jv_array_length(jv_copy(l->skipped)))
+				   : ul_invalid(err, "out of memory");
+		ul_loader_close(l);
+		return rc;
+	}
+	l->batches = (l->n + o->batch - 1) / o->batch;
+	l->depth = (o->workers < MAX_DEPTH - 1 ? o->workers : MAX_DEPTH - 1) + 1;
+	if (o->rect && plan_rect(l)) {
+		ul_loader_close(l);
+		return ul_invalid(err, "out of memory");
+	}
+	/* every slot holds the largest frame */
+	size_t frame = (size_t)o->imgsz * o->imgsz;
+	for (int k = 0; o->rect && k < l->batches; k++)
+		if ((size_t)l->shapes[k][0] * l->shapes[k][1] > frame)
+			frame = (size_t)l->shapes[k][0] * l->shapes[k][1];
+	l->slots = calloc(l->depth, sizeof *l->slots);
+	l->order = malloc(sizeof *l->order * l->n);
+	bool ok = l->slots && l->order;
+	for (int s = 0; ok && s < l->depth; s++) {
+		struct ul_batch *b = &l->slots[s];
+		b->slot = s, b->error = jv_null();
+		b->images = malloc(sizeof *b->images * frame * 3 * o->batch);
+		b->index = malloc(sizeof *b->index * o->batch);
+		ok = b->images && b->index;
+	}
+	if (!ok) {
+		ul_loader_close(l);
+		return ul_invalid(err, "out of memory for %d batches in flight", l->depth);
+	}
+	return 0;
+}
+
+/* --- making a batch ---------------------------------------------------------- */
+
+/* Image i as loaded: from the cache, or decoded and resized (into the
+ * cache when there is one). */
+static int load_image(struct ul_loader *l, int i, struct ul_sample *out, jv *err)
+{
+	struct ul_loader_image *im = &l->images[i];
+	ul_sample_free(out);
+	if (l->o.cache == UL_CACHE_RAM) {
+		pthread_mutex_lock(&im->lock);
+		int rc = 0;
+		if (!im->cached.rgb) {
+			struct ul_image raw = { 0 };
+			rc = ul_image_decode(im->path, &raw, err);
+			if (!rc && (rc = ul_image_long_side(&raw, l->o.imgsz, &im->cached)))
+				ul_invalid(err, "%s: out of memory resizing", im->path);
+			ul_image_free(&raw);
+		}
+		size_t bytes = (size_t)im->cached.w * im->cached.h * 3;
+		if (!rc && !(out->img.rgb = malloc(bytes)))
+			rc = ul_invalid(err, "out of memory");
+		if (!rc)
+			memcpy(out->img.rgb, im->cached.rgb, bytes), out->img.w = im->cached.w, out->img.h = im->cached.h;
+		pthread_mutex_unlock(&im->lock);
+		return rc ? -1 : ul_sample_set_labels(out, im->labels, im->len, &l->o.rules, err);
+	}
+	return ul_sample_load(out, im->path, im->labels, im->len, &l->o.rules, l->o.imgsz, err);
+}
+
+/* A sample's loads, and which image failed if one did. */
+struct loads {
+	struct ul_loader *l;
+	int failed;
+};
+
+static int source_load(void *ctx, int index, struct ul_sample *out, jv *err)
+{
+	struct loads *c = ctx;
+	int rc = load_image(c->l, index, out, err);
+	if (rc)
+		c->failed = index;
+	return rc;
+}
+
+/* Image `index` as the sample at place p of the epoch: transformed for
+ * training, letterboxed into the frame for validation. *failed: the image
+ * that could not be loaded, or -1 when the failure was not an image's. */
+static int make_sample(struct ul_loader *l, int p, int index, int w, int h, struct ul_sample *s, int *failed, jv *err)
+{
+	uint64_t rng = ul_mix64(l->o.seed) ^ ul_mix64(((uint64_t)l->epoch << 32) + (uint64_t)p);
+	struct loads loads = { l, -1 };
+	struct ul_sample_source src = { l->n, source_load, &loads };
+	int rc;
+	if (l->o.train && !l->o.rect)
+		rc = ul_augment_train(&l->o.augment, l->o.imgsz, &src, index, &rng, s, err);
+	else if (!(rc = source_load(&loads, index, s, err)) && ul_letterbox_sample(s, w, h, l->o.train))
+		rc = ul_invalid(err, "out of memory");
+	*failed = loads.failed;
+	return rc;
+}
+
+/* The sample at place p, or when an image fails to load (it no longer
+ * decodes: a scan checks headers only), the same with the next image that
+ * works; a failed image is named in skipped and not tried again. */
+static int sample_at(struct ul_loader *l, int p, int w, int h, struct ul_sample *s, int *index, jv *err)
+{
+	for (int tries = 0; tries < l->n; tries++) {
+		int i = (l->order[p] + tries) % l->n, failed;
+		pthread_mutex_lock(&l->lock);
+		bool bad = l->images[i].bad;
+		pthread_mutex_unlock(&l->lock);
+		if (bad)
+			continue;
+		jv why = jv_invalid();
+		if (!make_sample(l, p, i, w, h, s, &failed, &why)) {
+			*index = i;
+			return 0;
+		}
+		if (failed < 0) {
+			*err = why;
+			return -1;
+		}
+		pthread_mutex_lock(&l->lock);
+		l->images[failed].bad = true;
+		skip(l, l->images[failed].path, jv_invalid_get_msg(why));
+		pthread_mutex_unlock(&l->lock);
+	}
+	return ul_invalid(err, "no image of the set can be loaded any more");
+}
+
+static int add_labels(struct ul_batch *b, const struct ul_sample *s, int image, bool single_cls)
+{
+	if (b->nlabels + (size_t)s->n > b->cap_labels) {
+		size_t cap = (b->nlabels + (size_t)s->n) * 2;
+		struct ul_label *grown = realloc(b->labels, sizeof *grown * cap);
+		if (!grown)
+			return -1;
+		b->labels = grown, b->cap_labels = cap;
+	}
+	for (int i = 0; i < s->n; i++) {
+		const float *x = s->boxes + 4 * i;
+		b->labels[b->nlabels++] = (struct ul_label){ image, single_cls ? 0 : s->cls[i], (x[0] + x[2]) / 2 / b->w,
+							     (x[1] + x[3]) / 2 / b->h, (x[2] - x[0]) / b->w, (x[3] - x[1]) / b->h };
+	}
+	return 0;
+}
+
+/* Batch k into b. */
+static int make_batch(struct ul_loader *l, int k, struct ul_batch *b, struct ul_sample *s, jv *err)
+{
+	b->n = l->n - k * l->o.batch < l->o.batch ? l->n - k * l->o.batch : l->o.batch;
+	b->h = l->o.rect ? l->shapes[k][0] : l->o.imgsz, b->w = l->o.rect ? l->shapes[k][1] : l->o.imgsz;
+	b->nlabels = 0;
+	float table[256];
+	for (int v = 0; v < 256; v++)
+		table[v] = (float)v / 255.0f;  /* a division, as torch divides */
+	size_t frame = (size_t)b->h * b->w * 3;
+	for (int j = 0; j < b->n; j++) {
+		if (sample_at(l, k * l->o.batch + j, b->w, b->h, s, &b->index[j], err))
+			return -1;
+		const unsigned char *px = s->img.rgb;
+		float *dst = b->images + frame * j;
+		for (size_t i = 0; i < frame; i++)
+			dst[i] = table[px[i]];
+		if (add_labels(b, s, j, l->o.single_cls))
+			return ul_invalid(err, "out of memory");
+	}
+	return 0;
+}
+
+/* --- the workers and the queue ------------------------------------------------ */
+
+/* One worker: the epoch's batches in turn, never more than depth ahead of
+ * the consumer. */
+static void *work(void *arg)
+{
+	struct ul_loader *l = arg;
+	struct ul_sample s;
+	ul_sample_init(&s, l->o.seg_points, l->o.kpt_count, l->o.kpt_dims);
+	pthread_mutex_lock(&l->lock);
+	for (;;) {
+		while (!l->stop && l->next_job < l->batches && l->next_job >= l->consumed + l->depth)
+			pthread_cond_wait(&l->changed, &l->lock);
+		if (l->stop || l->next_job >= l->batches)
+			break;
+		int k = l->next_job++;
+		struct ul_batch *b = &l->slots[k % l->depth];
+		pthread_mutex_unlock(&l->lock);
+		jv err = jv_invalid();
+		int rc = make_batch(l, k, b, &s, &err);
+		pthread_mutex_lock(&l->lock);
+		jv_free(b->error);
+		b->error = rc ? jv_invalid_get_msg(err) : jv_null();
+		b->id = k, b->ready = true;
+		pthread_cond_broadcast(&l->changed);
+	}
+	pthread_mutex_unlock(&l->lock);
+	ul_sample_free(&s);
+	return NULL;
+}
+
+static void stop_workers(struct ul_loader *l)
+{
+	pthread_mutex_lock(&l->lock);
+	l->stop = true;
+	pthread_cond_broadcast(&l->changed);
+	pthread_mutex_unlock(&l->lock);
+	for (int t = 0; t < l->nthreads; t++)
+		pthread_join(l->threads[t], NULL);
+	free(l->threads);
+	l->threads = NULL, l->nthreads = 0, l->stop = false;
+}
+
+int ul_loader_start(struct ul_loader *l, int epoch, jv *err)
+{
+	stop_workers(l);
+	l->epoch = epoch, l->next_job = l->next_out = l->consumed = 0;
+	for (int s = 0; s < l->depth; s++) {
+		jv_free(l->slots[s].error);
+		l->slots[s].error = jv_null(), l->slots[s].ready = false;
+	}
+	for (int i = 0; i < l->n; i++)
+		l->order[i] = i;
+	uint64_t state = ul_mix64(l->o.seed) ^ ul_mix64((uint64_t)epoch + 1);
+	for (int i = l->n - 1; l->o.shuffle && i > 0; i--) {
+		int j = (int)(ul_random_unit(&state) * (i + 1)), t = l->order[i];
+		l->order[i] = l->order[j], l->order[j] = t;
+	}
+	if (l->o.workers == 0)
+		return 0;
+	l->threads = malloc(sizeof *l->threads * l->o.workers);
+	for (int t = 0; l->threads && t < l->o.workers; t++) {
+		if (pthread_create(&l->threads[l->nthreads], NULL, work, l))
+			break;
+		l->nthreads++;
+	}
+	return l->nthreads ? 0 : ul_invalid(err, "no worker thread could be started");
+}
+
+struct ul_batch *ul_loader_next(struct ul_loader *l, jv *err)
+{
+	if (l->next_out >= l->batches)
+		return NULL;
+	int k = l->next_out++;
+	struct ul_batch *b = &l->slots[k % l->depth];
+	if (l->nthreads == 0) {
+		/* no workers: made here, now */
+		jv why = jv_invalid();
+		struct ul_sample s;
+		ul_sample_init(&s, l->o.seg_points, l->o.kpt_count, l->o.kpt_dims);
+		int rc = make_batch(l, k, b, &s, &why);
+		ul_sample_free(&s);
+		b->id = k, b->ready = true;
+		if (rc) {
+			*err = why;
+			return NULL;
+		}
+		return b;
+	}
+	pthread_mutex_lock(&l->lock);
+	while (!(b->ready && b->id == k))
+		pthread_cond_wait(&l->changed, &l->lock);
+	pthread_mutex_unlock(&l->lock);
+	if (jv_get_kind(b->error) == JV_KIND_STRING) {
+		*err = jv_invalid_with_msg(jv_copy(b->error));
+		return NULL;
+	}
+	return b;
+}
+
+void ul_loader_release(struct ul_loader *l, struct ul_batch *b)
+{
+	pthread_mutex_lock(&l->lock);
+	b->ready = false;
+	l->consumed++;
+	pthread_cond_broadcast(&l->changed);
+	pthread_mutex_unlock(&l->lock);
+}
+
+void ul_loader_close(struct ul_loader *l)
+{
+	stop_workers(l);
+	for (int i = 0; i < l->n; i++) {
+		struct ul_loader_image *im = &l->images[i];
+		free(im->path), free(im->labels);
+		ul_image_free(&im->cached);
+		pthread_mutex_destroy(&im->lock);
+	}
+	free(l->images);
+	for (int s = 0; l->slots && s < l->depth; s++) {
+		free(l->slots[s].images), free(l->slots[s].labels), free(l->slots[s].index);
+		jv_free(l->slots[s].error);
+	}
+	free(l->slots), free(l->order), free(l->shapes);
+	jv_free(l->skipped);
+	pthread_mutex_destroy(&l->lock);
+	pthread_cond_destroy(&l->changed);
+	*l = (struct ul_loader){ .skipped = jv_null() };
+}

@@ -1,0 +1,102 @@
+/* The data loader: a split's images made into batches for the trainer or
+ * the validator, by worker threads ahead of the consumer.
+ *
+ * Training batches go through the augmentations (data/augment.h) and are
+ * imgsz x imgsz; validation batches are letterboxed without upscaling,
+ * into rect shapes when asked (the images sorted by aspect, each batch's
+ * frame the smallest stride multiple around its widest image, plus pad).
+ * Batches come out in order, each in one contiguous NHWC float buffer,
+ * with its labels normalised to its frame.
+ *
+ * Every random draw comes from the seed, the epoch and the image's place
+ * in the epoch: the same seed gives the same batches whatever the number
+ * of workers. Label files are read once, at open; with cache=ram each
+ * image is decoded and resized once, the first time it is used. */
+#ifndef UL_DATA_LOADER_H
+#define UL_DATA_LOADER_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <jv.h>
+
+#include "data/augment.h"
+#include "data/labels.h"
+#include "data/sample.h"
+
+enum ul_cache { UL_CACHE_NONE, UL_CACHE_RAM };
+
+struct ul_loader_options {
+	int imgsz, batch, workers, stride;
+	bool train;                /* augment, or letterbox for validation */
+	bool rect;                 /* rect batches */
+	double pad;                /* rect frames' padding, in strides: 0.5 for validation */
+	bool shuffle;              /* a new order every epoch (training) */
+	struct ul_augment augment; /* training only */
+	double fraction;           /* of the split's images, its leading part */
+	bool single_cls;           /* every class becomes 0 */
+	enum ul_cache cache;
+	uint64_t seed;
+	struct ul_label_rules rules;
+	int seg_points, kpt_count, kpt_dims;
+};
+
+struct ul_batch {
+	int n, h, w;
+	float *images;             /* n x h x w x 3, in [0, 1] */
+	struct ul_label *labels;   /* image: the place in the batch; boxes normalised to the frame */
+	size_t nlabels, cap_labels;
+	int *index;                /* each image's index in the set */
+	/* the loader's own */
+	int slot, id;              /* its place in the ring, the batch it holds */
+	bool ready;
+	jv error;                  /* a message when it could not be made */
+};
+
+struct ul_loader_image {
+	char *path;
+	char *labels;              /* the label file's text, NULL for a background image */
+	size_t len;
+	int w, h;                  /* from its header, for rect shapes */
+	struct ul_image cached;    /* cache=ram, once loaded */
+	bool bad;                  /* it failed to load: not tried again */
+	pthread_mutex_t lock;
+};
+
+struct ul_loader {
+	struct ul_loader_options o;
+	int n;                     /* images */
+	struct ul_loader_image *images;
+	jv skipped;                /* [{"path", "problem"}]: images left out at open */
+	int batches;               /* per epoch */
+	int (*shapes)[2];          /* rect: each batch's frame (h, w) */
+	/* the epoch under way */
+	int epoch, *order;
+	int next_job, next_out, consumed;
+	int depth;                 /* batches in flight at most */
+	struct ul_batch *slots;
+	pthread_t *threads;
+	int nthreads;
+	bool stop;
+	pthread_mutex_t lock;
+	pthread_cond_t changed;
+};
+
+/* Opens the images of a split's entries (borrowed): label files read and
+ * checked, headers probed; unusable images are left out and named in
+ * skipped. 0, or -1 with a message in *err (no usable image, out of memory). */
+int ul_loader_open(struct ul_loader *l, jv entries, const struct ul_loader_options *o, jv *err);
+void ul_loader_close(struct ul_loader *l);
+
+/* Starts epoch `epoch` (0-based): its order, and the workers on its
+ * batches. The previous epoch must have been read to its end or abandoned. */
+int ul_loader_start(struct ul_loader *l, int epoch, jv *err);
+
+/* The epoch's next batch, in order, or NULL at its end. NULL with *err
+ * set when a batch could not be made (out of memory). Give each batch back
+ * with ul_loader_release before asking for more than depth of them. */
+struct ul_batch *ul_loader_next(struct ul_loader *l, jv *err);
+void ul_loader_release(struct ul_loader *l, struct ul_batch *b);
+
+#endif

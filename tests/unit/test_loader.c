@@ -1,0 +1,157 @@
+/* The data loader (lib/data/loader) on the real coco8: validation rect
+ * batches with Ultralytics' frames (worked by hand from the image sizes),
+ * labels that follow the letterbox, the same batches with 0, 1 or 3
+ * workers and with cache=ram, fraction and single_cls, and bad files: a
+ * label file that breaks the rules is left out at open, an image that no
+ * longer decodes is replaced by the next one and named. */
+#include <math.h>
+
+#include "data/letterbox.h"
+#include "data/loader.h"
+#include "datasets.h"
+#include "scratch_files.h"
+#include "tap.h"
+
+static struct ul_loader_options options(bool train, int batch, int workers)
+{
+	struct ul_loader_options o = { .imgsz = 640, .batch = batch, .workers = workers, .stride = 32, .train = train,
+				       .rect = !train, .pad = train ? 0 : 0.5, .shuffle = train, .fraction = 1,
+				       .seed = 3, .rules = { UL_TASK_DETECT, 80, 0, 0 } };
+	return o;
+}
+
+static jv entries(const char *rest)
+{
+	char path[512];
+	return jv_array_append(jv_array(), jv_string(dataset_path(path, sizeof path, rest)));
+}
+
+/* Every batch of epoch `epoch`, its images and labels, as one byte string. */
+static char *epoch_bytes(jv where, const struct ul_loader_options *o, int epoch, size_t *len)
+{
+	struct ul_loader l;
+	jv err = jv_invalid();
+	char *all = NULL;
+	*len = 0;
+	if (ul_loader_open(&l, where, o, &err) || ul_loader_start(&l, epoch, &err)) {
+		jv_free(jv_invalid_get_msg(err));
+		return NULL;
+	}
+	struct ul_batch *b;
+	while ((b = ul_loader_next(&l, &err))) {
+		size_t img = sizeof(float) * b->n * b->h * b->w * 3, lab = sizeof *b->labels * b->nlabels;
+		all = realloc(all, *len + img + lab);
+		memcpy(all + *len, b->images, img), memcpy(all + *len + img, b->labels, lab);
+		*len += img + lab;
+		ul_loader_release(&l, b);
+	}
+	ul_loader_close(&l);
+	return all;
+}
+
+int main(void)
+{
+	/* validation: rect batches of 2 */
+	struct ul_loader l;
+	jv err = jv_invalid();
+	jv val = entries("coco8/images/val");
+	struct ul_loader_options o = options(false, 2, 2);
+	ok(ul_loader_open(&l, val, &o, &err) == 0 && l.n == 4 && l.batches == 2, "coco8 val: 4 images, 2 batches");
+	/* by aspect h/w: 042 (478/640), 061 (488/640), 049 (500/381), 036 (640/481); batch 0's largest
+	 * 0.7625 gives h = ceil(0.7625 x 20 + 0.5) x 32 = 512, w = ceil(20.5) x 32 = 672; batch 1 the turn */
+	ok(l.shapes[0][0] == 512 && l.shapes[0][1] == 672 && l.shapes[1][0] == 672 && l.shapes[1][1] == 512,
+	   "frames 512x672 then 672x512 (%dx%d, %dx%d)", l.shapes[0][0], l.shapes[0][1], l.shapes[1][0], l.shapes[1][1]);
+	ul_loader_start(&l, 0, &err);
+	struct ul_batch *b = ul_loader_next(&l, &err);
+	ok(b && b->n == 2 && b->h == 512 && b->w == 672 && strstr(l.images[b->index[0]].path, "042"), "the first batch, in its frame");
+	/* image 042 (640x478) letterboxed into 672x512 without upscaling: at 1x, padded 16 left, 17 top */
+	struct ul_letterbox lb = ul_letterbox_plan(640, 478, 672, 512, false);
+	ok(lb.ratio == 1 && lb.left == 16 && lb.top == 17, "042 sits at (16, 17) unscaled");
+	float px = b->images[((size_t)17 * 672 + 16) * 3], pad = b->images[0];
+	ok(fabsf(pad - 114 / 255.0f) < 1e-7f && px != pad, "padding is 114, the image starts at its offset");
+	bool inside = b->nlabels > 0;
+	for (size_t i = 0; i < b->nlabels; i++) {
+		const struct ul_label *x = &b->labels[i];
+		if (x->image == 0)
+			inside &= (x->cx - x->w / 2) * 672 >= 16 - 1e-3 && (x->cx + x->w / 2) * 672 <= 656 + 1e-3 &&
+				  (x->cy - x->h / 2) * 512 >= 17 - 1e-3 && (x->cy + x->h / 2) * 512 <= 495 + 1e-3;
+	}
+	ok(inside, "its %zu boxes lie inside the image's place in the frame", b->nlabels);
+	ul_loader_release(&l, b);
+	ok((b = ul_loader_next(&l, &err)) && b->h == 672 && b->w == 512, "the second batch");
+	ul_loader_release(&l, b);
+	ok(ul_loader_next(&l, &err) == NULL && jv_get_kind(err) == JV_KIND_INVALID, "then the end of the epoch");
+	ul_loader_close(&l);
+
+	/* training order and contents do not depend on the workers or the cache */
+	jv train = entries("coco8/images/train");
+	size_t n0, n1, n3, nram, nnext;
+	struct ul_loader_options t = options(true, 2, 0);
+	char *w0 = epoch_bytes(train, &t, 1, &n0);
+	t.workers = 1;
+	char *w1 = epoch_bytes(train, &t, 1, &n1);
+	t.workers = 3;
+	char *w3 = epoch_bytes(train, &t, 1, &n3);
+	t.cache = UL_CACHE_RAM;
+	char *ram = epoch_bytes(train, &t, 1, &nram);
+	char *next = epoch_bytes(train, &t, 2, &nnext);
+	ok(w0 && n0 > 0 && n0 == n1 && n0 == n3 && !memcmp(w0, w1, n0) && !memcmp(w0, w3, n0),
+	   "an epoch's batches are the same bytes with 0, 1 and 3 workers");
+	ok(nram == n0 && !memcmp(w0, ram, n0), "and with cache=ram");
+	ok(nnext == n0 && memcmp(w0, next, n0) != 0, "the next epoch comes in another order");
+	free(w0), free(w1), free(w3), free(ram), free(next);
+
+	t = options(true, 4, 0);
+	t.fraction = 0.5, t.single_cls = true;
+	ok(ul_loader_open(&l, train, &t, &err) == 0 && l.n == 2, "fraction 0.5 keeps the first 2 images");
+	ul_loader_start(&l, 0, &err);
+	b = ul_loader_next(&l, &err);
+	bool zero = b && b->nlabels > 0;
+	for (size_t i = 0; b && i < b->nlabels; i++)
+		zero &= b->labels[i].cls == 0;
+	ok(zero && b->h == 640 && b->w == 640, "single_cls makes every class 0, in a 640 square");
+	ul_loader_release(&l, b);
+	ul_loader_close(&l);
+
+	t.fraction = 1, t.single_cls = false, t.augment.fliplr = 0.5;
+	ul_loader_open(&l, train, &t, &err);
+	ul_loader_start(&l, 0, &err);
+	ok(ul_loader_next(&l, &err) == NULL, "an augmentation not built yet is refused, not ignored");
+	jv msg = jv_invalid_get_msg(err);
+	ok(jv_get_kind(msg) == JV_KIND_STRING && strstr(jv_string_value(msg), "not built yet"), "saying so");
+	jv_free(msg);
+	ul_loader_close(&l);
+
+	/* bad files in a copy of coco8's train images */
+	ok(scratch_begin() != NULL, "a scratch folder");
+	char cmd[1024], path[512];
+	snprintf(cmd, sizeof cmd, "mkdir -p %s/images %s/labels && cp %s/images/train/* %s/images && cp %s/labels/train/* %s/labels",
+		 scratch_dir, scratch_dir, dataset_path(path, sizeof path, "coco8"), scratch_dir, path, scratch_dir);
+	ok(system(cmd) == 0, "coco8 copied");
+	snprintf(cmd, sizeof cmd, "echo '0 0.5 0.5' > %s/labels/000000000025.txt && head -c 2000 %s/images/000000000030.jpg > %s/t && mv %s/t %s/images/000000000030.jpg",
+		 scratch_dir, scratch_dir, scratch_dir, scratch_dir, scratch_dir);
+	ok(system(cmd) == 0, "one label file broken, one image cut short");
+	snprintf(path, sizeof path, "%s/images", scratch_dir);
+	jv copy = jv_array_append(jv_array(), jv_string(path));
+	t = options(true, 4, 2);
+	ok(ul_loader_open(&l, copy, &t, &err) == 0 && l.n == 3, "the broken label file's image is left out (%d left)", l.n);
+	jv first = jv_array_get(jv_copy(l.skipped), 0);
+	jv problem = jv_object_get(jv_copy(first), jv_string("problem"));
+	ok(jv_get_kind(problem) == JV_KIND_STRING && strstr(jv_string_value(problem), "line 1"), "and named: %s",
+	   jv_get_kind(problem) == JV_KIND_STRING ? jv_string_value(problem) : "?");
+	jv_free(first), jv_free(problem);
+	ul_loader_start(&l, 0, &err);
+	b = ul_loader_next(&l, &err);
+	ok(b && b->n == 3 && jv_array_length(jv_copy(l.skipped)) == 2, "the cut image is replaced in its batch and named");
+	bool replaced = b != NULL;
+	for (int j = 0; b && j < b->n; j++)
+		replaced &= !strstr(l.images[b->index[j]].path, "030");
+	ok(replaced, "by images that load");
+	if (b)
+		ul_loader_release(&l, b);
+	ul_loader_close(&l);
+	scratch_end();
+
+	jv_free(val), jv_free(train), jv_free(copy);
+	return done_testing();
+}
