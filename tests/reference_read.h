@@ -1,9 +1,10 @@
 /* Reading the PyTorch reference vectors (tests/reference/vectors): a
- * float32 tensor by name, and a metadata value parsed from its JSON text. */
+ * float32 or byte tensor by name, and a metadata value parsed from its JSON text. */
 #ifndef UL_TESTS_REFERENCE_READ_H
 #define UL_TESTS_REFERENCE_READ_H
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "nn/safetensors.h"
 
@@ -25,6 +26,18 @@ static inline float *read_tensor(const struct ul_safetensors *st, const char *na
 	}
 	*n = t.numel;
 	return v;
+}
+
+/* The U8 tensor of that name, n bytes, or NULL. */
+static inline const unsigned char *tensor_u8(const struct ul_safetensors *st, const char *name, size_t n)
+{
+	struct ul_safetensor t;
+	jv err = jv_invalid();
+	if (ul_safetensors_get(st, name, &t, &err)) {
+		jv_free(err);
+		return NULL;
+	}
+	return !strcmp(t.dtype, "U8") && t.numel == n ? t.bytes : NULL;
 }
 
 /* The metadata value of key as JSON (strings hold JSON text), or invalid. */

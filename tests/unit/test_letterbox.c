@@ -29,18 +29,6 @@ static struct ul_image formula_image(int w, int h)
 	return img;
 }
 
-/* The U8 tensor of that name, n bytes, or NULL. */
-static const unsigned char *tensor_u8(const struct ul_safetensors *st, const char *name, size_t n)
-{
-	struct ul_safetensor t;
-	jv err = jv_invalid();
-	if (ul_safetensors_get(st, name, &t, &err)) {
-		jv_free(err);
-		return NULL;
-	}
-	return !strcmp(t.dtype, "U8") && t.numel == n ? t.bytes : NULL;
-}
-
 /* How many bytes differ, and by how much at most. */
 static size_t differ(const unsigned char *a, const unsigned char *b, size_t n, int *most)
 {
