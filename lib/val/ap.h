@@ -1,0 +1,68 @@
+/* The validation metrics users compare (yolo26.md 6), computed the way
+ * Ultralytics' ap_per_class does: detections from every image collected
+ * with, for each of the 10 IoU thresholds 0.50:0.05:0.95, whether they
+ * matched a box (val/match.h); then per class with ground truth, sorted by
+ * confidence, the cumulative precision and recall, AP at each threshold by
+ * the 101-point interpolation (COCO) of the precision envelope, and the
+ * precision and recall curves on a 1000-point confidence grid, whose
+ * class-mean F1, box-smoothed over a tenth of the grid, picks the one
+ * confidence at which P and R are reported. */
+#ifndef UL_VAL_AP_H
+#define UL_VAL_AP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "train/assigner.h"
+#include "val/match.h"
+
+#define UL_IOU_THRESHOLDS 10
+
+/* One detection as the metrics keep it. */
+struct ul_val_detection {
+	float conf;
+	int cls;
+	bool tp[UL_IOU_THRESHOLDS];
+};
+
+/* What validation collects, image after image. */
+struct ul_val_stats {
+	struct ul_val_detection *dets;
+	size_t ndets, cap_dets;
+	int *target_cls;
+	size_t ntargets, cap_targets;
+	bool *correct;
+	size_t cap_correct;
+	struct ul_match_scratch match;
+};
+
+void ul_val_stats_free(struct ul_val_stats *s);
+
+/* The IoU threshold of index t: 0.50 + 0.05 t. */
+double ul_iou_threshold(int t);
+
+/* One image's detections and boxes (the same pixels), matched at every
+ * threshold. 0, or -1 when out of memory. */
+int ul_val_stats_add(struct ul_val_stats *s, const struct ul_detection *det, int ndet, const struct ul_gt_box *gt,
+		     int ngt);
+
+struct ul_val_metrics {
+	int nclasses;                             /* classes with ground truth */
+	int *classes;                             /* their indices, ascending */
+	double (*ap)[UL_IOU_THRESHOLDS];          /* per class and threshold */
+	double *p, *r;                            /* per class, at the chosen confidence */
+	double mp, mr, map50, map;                /* means over the classes */
+	double conf;                              /* the confidence of maximum mean F1 */
+	double fitness;                           /* detect: map (mAP50-95) */
+};
+
+void ul_val_metrics_free(struct ul_val_metrics *m);
+
+/* The metrics of what s collected. 0, or -1 when out of memory. */
+int ul_val_metrics(const struct ul_val_stats *s, struct ul_val_metrics *m);
+
+/* The AP of one precision-recall curve of n points (recall rising):
+ * COCO's 101-point interpolation of the precision envelope. */
+double ul_average_precision(const double *recall, const double *precision, size_t n);
+
+#endif

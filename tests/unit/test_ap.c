@@ -1,0 +1,84 @@
+/* The validation metrics (lib/val/ap) on hand-worked cases. Ultralytics'
+ * AP of a perfect curve is 0.995, not 1: its sentinels put precision 0 at
+ * recall 1, and the 101-point trapezoid's last step halves the final
+ * hundredth. Each value below was worked by hand from the formulas of
+ * yolo26.md 6 (and agrees with numpy running them). */
+#include "tap.h"
+#include "val/ap.h"
+
+static struct ul_detection det(float x1, float y1, float x2, float y2, float conf, int cls)
+{
+	return (struct ul_detection){ { x1, y1, x2, y2 }, conf, cls };
+}
+
+static double metrics_of(struct ul_val_stats *s, struct ul_val_metrics *m)
+{
+	if (ul_val_metrics(s, m))
+		return -1;
+	return m->map50;
+}
+
+int main(void)
+{
+	double r1[1] = { 1 }, p1[1] = { 1 }, r2[2] = { 0, 1 }, p2[2] = { 0, 0.5 }, r3[2] = { 0.5, 1 }, p3[2] = { 1, 2.0 / 3 };
+	is_double(ul_average_precision(r1, p1, 1), 0.995, 1e-12, "a perfect curve: 0.995");
+	is_double(ul_average_precision(r2, p2, 2), 0.4975, 1e-12, "a false positive first, then the box: 0.4975");
+	is_double(ul_average_precision(r3, p3, 2), 0.91333333333333333, 1e-12, "half, then all with a miss between: 0.9133");
+	is_double(ul_iou_threshold(9), 0.95, 1e-12, "the last threshold is 0.95");
+
+	struct ul_gt_box a = { 0, { 0, 0, 10, 10 } }, b = { 1, { 20, 20, 40, 40 } };
+	struct ul_gt_box both[2] = { a, b };
+	struct ul_val_metrics m;
+
+	/* perfect predictions */
+	struct ul_val_stats s = { 0 };
+	struct ul_detection perfect[2] = { det(0, 0, 10, 10, 0.9f, 0), det(20, 20, 40, 40, 0.8f, 1) };
+	ul_val_stats_add(&s, perfect, 2, both, 2);
+	is_double(metrics_of(&s, &m), 0.995, 1e-12, "perfect: mAP50 0.995");
+	is_double(m.map, 0.995, 1e-12, "and mAP50-95 0.995");
+	ok(m.nclasses == 2 && m.mp == 1 && m.mr == 1, "P and R 1 at the chosen confidence (%g)", m.conf);
+	is_double(m.fitness, m.map, 0, "fitness is mAP50-95");
+	ul_val_metrics_free(&m), ul_val_stats_free(&s);
+
+	/* no predictions; an image with no ground truth */
+	ul_val_stats_add(&s, NULL, 0, both, 2);
+	is_double(metrics_of(&s, &m), 0, 0, "no predictions: 0");
+	ok(m.mp == 0 && m.mr == 0 && m.nclasses == 2, "P and R 0, both classes counted");
+	ul_val_metrics_free(&m), ul_val_stats_free(&s);
+
+	/* one class never predicted: the mean over both classes halves */
+	struct ul_detection only_a[1] = { det(0, 0, 10, 10, 0.9f, 0) };
+	ul_val_stats_add(&s, only_a, 1, both, 2);
+	is_double(metrics_of(&s, &m), 0.995 / 2, 1e-12, "class 1 missing: mAP50 0.4975");
+	ok(m.p[1] == 0 && m.r[1] == 0 && m.r[0] == 1, "its P and R 0, the other's recall 1");
+	ul_val_metrics_free(&m), ul_val_stats_free(&s);
+
+	/* a duplicate below the first: the envelope keeps precision 1 to recall 1 */
+	struct ul_detection twice[2] = { det(0, 0, 10, 10, 0.9f, 0), det(0, 0, 10, 9.5f, 0.8f, 0) };
+	ul_val_stats_add(&s, twice, 2, &a, 1);
+	is_double(metrics_of(&s, &m), 0.995, 1e-12, "a duplicate after the match costs no AP");
+	ul_val_metrics_free(&m), ul_val_stats_free(&s);
+
+	/* a false positive above it, on an image without boxes */
+	struct ul_detection stray[1] = { det(50, 50, 60, 60, 0.95f, 0) };
+	ul_val_stats_add(&s, stray, 1, NULL, 0);
+	ul_val_stats_add(&s, only_a, 1, &a, 1);
+	is_double(metrics_of(&s, &m), 0.4975, 1e-12, "a stray detection scoring higher on an empty image: 0.4975");
+	ul_val_metrics_free(&m), ul_val_stats_free(&s);
+
+	/* IoU 0.62: a true positive at 0.50, 0.55 and 0.60 only */
+	struct ul_detection loose[1] = { det(0, 0, 10, 6.2f, 0.9f, 0) };
+	ul_val_stats_add(&s, loose, 1, &a, 1);
+	is_double(metrics_of(&s, &m), 0.995, 1e-12, "IoU 0.62 counts at 0.5");
+	is_double(m.map, 0.995 * 3 / 10, 1e-12, "and at 3 of the 10 thresholds: mAP50-95 0.2985");
+	ok(s.dets[0].tp[2] && !s.dets[0].tp[3], "matched at 0.60, not at 0.65");
+	ul_val_metrics_free(&m), ul_val_stats_free(&s);
+
+	/* equal confidences: a miss and a hit tied */
+	struct ul_detection tie[2] = { det(50, 50, 60, 60, 0.5f, 0), det(0, 0, 10, 10, 0.5f, 0) };
+	ul_val_stats_add(&s, tie, 2, &a, 1);
+	double tied = metrics_of(&s, &m);
+	ok(tied > 0.49 && tied < 0.996, "tied confidences give an AP between the two orders (%g)", tied);
+	ul_val_metrics_free(&m), ul_val_stats_free(&s);
+	return done_testing();
+}
