@@ -4,7 +4,13 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/random.h"
+#include "data/flip.h"
+#include "data/hsv.h"
 #include "data/letterbox.h"
+#include "data/mixup.h"
+#include "data/mosaic.h"
+#include "data/perspective.h"
 
 /* x' = x r + dx, y' = y r + dy for n points `stride` floats apart. */
 static void move_points(float *xy, size_t n, size_t stride, double r, double dx, double dy)
@@ -35,16 +41,73 @@ int ul_letterbox_sample(struct ul_sample *s, int w, int h, bool scaleup)
 	return 0;
 }
 
+/* Ultralytics' mixing transforms draw first whether to run at all, and
+ * run when the draw is at most p (p 0 never, p 1 always). */
+static bool happens(uint64_t *rng, double p)
+{
+	return ul_random_unit(rng) <= p && p > 0;
+}
+
+/* An image of the source, loaded into an empty sample of out's shape. */
+static int load(const struct ul_sample_source *src, int index, struct ul_sample *s, jv *err)
+{
+	return src->load(src->ctx, index, s, err);
+}
+
+/* The mosaic of image `index` and three others, 2 imgsz a side. */
+static int mosaic(const struct ul_sample_source *src, int index, int imgsz, uint64_t *rng, struct ul_sample *out,
+		  jv *err)
+{
+	int others[3];
+	ul_mosaic_pick(rng, src->n, others);
+	struct ul_sample parts[4];
+	int rc = 0;
+	for (int k = 0; k < 4; k++)
+		ul_sample_init(&parts[k], out->seg_points, out->kpt_count, out->kpt_dims);
+	for (int k = 0; !rc && k < 4; k++)
+		rc = load(src, k ? others[k - 1] : index, &parts[k], err);
+	const struct ul_sample *const ptrs[4] = { &parts[0], &parts[1], &parts[2], &parts[3] };
+	if (!rc && ul_mosaic4(ptrs, imgsz, rng, out))
+		rc = ul_invalid(err, "out of memory for a mosaic");
+	for (int k = 0; k < 4; k++)
+		ul_sample_free(&parts[k]);
+	return rc;
+}
+
+/* The transforms before the mixing ones (v8_transforms' pre_transform):
+ * a mosaic, or the image as loaded, then the random perspective into
+ * imgsz x imgsz, which centres either in the frame. */
+static int pre_transform(const struct ul_augment *a, int imgsz, const struct ul_sample_source *src, int index,
+			 uint64_t *rng, struct ul_sample *out, jv *err)
+{
+	ul_sample_free(out);
+	if (happens(rng, a->mosaic) ? mosaic(src, index, imgsz, rng, out, err) : load(src, index, out, err))
+		return -1;
+	struct ul_perspective p = { a->degrees, a->translate, a->scale, a->shear, a->perspective };
+	return ul_random_perspective(out, &p, imgsz, imgsz, rng) ? ul_invalid(err, "out of memory") : 0;
+}
+
+/* MixUp or CutMix (mix) with another image through the same pre_transform. */
+static int mix_in(const struct ul_augment *a, int imgsz, const struct ul_sample_source *src, uint64_t *rng,
+		  struct ul_sample *s, int (*mix)(struct ul_sample *, const struct ul_sample *, uint64_t *), jv *err)
+{
+	int other = (int)(ul_random_unit(rng) * src->n);
+	struct ul_sample b;
+	ul_sample_init(&b, s->seg_points, s->kpt_count, s->kpt_dims);
+	int rc = pre_transform(a, imgsz, src, other < src->n ? other : src->n - 1, rng, &b, err);
+	if (!rc && mix(s, &b, rng) < 0)
+		rc = ul_invalid(err, "out of memory mixing images");
+	ul_sample_free(&b);
+	return rc;
+}
+
 int ul_augment_train(const struct ul_augment *a, int imgsz, const struct ul_sample_source *src, int index,
 		     uint64_t *rng, struct ul_sample *out, jv *err)
 {
-	(void)rng;
-	if (a->mosaic > 0 || a->mixup > 0 || a->cutmix > 0 || a->degrees != 0 || a->translate != 0 || a->scale != 0 ||
-	    a->shear != 0 || a->perspective != 0 || a->hsv_h != 0 || a->hsv_s != 0 || a->hsv_v != 0 || a->flipud > 0 ||
-	    a->fliplr > 0)
-		return ul_invalid(err, "the augmentations are not built yet: set mosaic, mixup, cutmix, degrees, translate, "
-				  "scale, shear, perspective, hsv_h, hsv_s, hsv_v, flipud and fliplr to 0");
-	if (src->load(src->ctx, index, out, err))
+	if (pre_transform(a, imgsz, src, index, rng, out, err) ||
+	    (happens(rng, a->mixup) && mix_in(a, imgsz, src, rng, out, ul_mixup, err)) ||
+	    (happens(rng, a->cutmix) && mix_in(a, imgsz, src, rng, out, ul_cutmix, err)))
 		return -1;
-	return ul_letterbox_sample(out, imgsz, imgsz, true) ? ul_invalid(err, "out of memory") : 0;
+	ul_random_hsv(&out->img, a->hsv_h, a->hsv_s, a->hsv_v, rng);
+	return ul_random_flips(out, a->flipud, a->fliplr, a->flip_idx, rng) ? ul_invalid(err, "out of memory") : 0;
 }

@@ -1,8 +1,9 @@
 /* The training transforms in Ultralytics' order (v8_transforms, yolo26.md
  * 5.7), and the validation letterbox, on samples:
  *
- *   mosaic (p) of 4, or the letterbox into imgsz x imgsz
+ *   mosaic (p) of 4, or the image as loaded
  *   random perspective (degrees, translate, scale, shear, perspective)
+ *     into imgsz x imgsz
  *   mixup (p) with another image through the same two steps
  *   cutmix (p)
  *   HSV jitter (hsv_h, hsv_s, hsv_v)

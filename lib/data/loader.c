@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/error.h"
 #include "core/random.h"
@@ -13,6 +14,60 @@
 #include "data/split_files.h"
 
 #define MAX_DEPTH 4  /* batches in flight: each holds a whole NHWC buffer */
+
+/* --- options --------------------------------------------------------------- */
+
+/* A number, or a boolean as 0 or 1, of the config's args. */
+static int number(jv args, const char *key, double *out, jv *err)
+{
+	jv v = jv_object_get(jv_copy(args), jv_string(key));
+	int kind = jv_get_kind(v), rc = 0;
+	if (kind == JV_KIND_NUMBER)
+		*out = jv_number_value(v);
+	else if (kind == JV_KIND_TRUE || kind == JV_KIND_FALSE)
+		*out = kind == JV_KIND_TRUE;
+	else
+		rc = ul_invalid(err, "the config has no number %s", key);
+	jv_free(v);
+	return rc;
+}
+
+int ul_loader_options_from_args(struct ul_loader_options *o, jv args, bool train, const struct ul_label_rules *rules,
+				int seg_points, int kpt_count, int kpt_dims, jv *err)
+{
+	struct ul_augment *a = &o->augment;
+	double imgsz, batch, workers, seed, fraction = 1, single_cls, rect;
+	*o = (struct ul_loader_options){ .stride = 32, .train = train, .rules = *rules, .seg_points = seg_points,
+					 .kpt_count = kpt_count, .kpt_dims = kpt_dims };
+	if (number(args, "imgsz", &imgsz, err) || number(args, "batch", &batch, err) ||
+	    number(args, "workers", &workers, err) || number(args, "seed", &seed, err) ||
+	    number(args, "single_cls", &single_cls, err) || number(args, "rect", &rect, err) ||
+	    (train && number(args, "fraction", &fraction, err)))
+		return -1;
+	if (train && (number(args, "mosaic", &a->mosaic, err) || number(args, "mixup", &a->mixup, err) ||
+		      number(args, "cutmix", &a->cutmix, err) || number(args, "degrees", &a->degrees, err) ||
+		      number(args, "translate", &a->translate, err) || number(args, "scale", &a->scale, err) ||
+		      number(args, "shear", &a->shear, err) || number(args, "perspective", &a->perspective, err) ||
+		      number(args, "hsv_h", &a->hsv_h, err) || number(args, "hsv_s", &a->hsv_s, err) ||
+		      number(args, "hsv_v", &a->hsv_v, err) || number(args, "flipud", &a->flipud, err) ||
+		      number(args, "fliplr", &a->fliplr, err)))
+		return -1;
+	jv cache = jv_object_get(jv_copy(args), jv_string("cache"));
+	int kind = jv_get_kind(cache);
+	if (kind == JV_KIND_TRUE || (kind == JV_KIND_STRING && !strcmp(jv_string_value(cache), "ram")))
+		o->cache = UL_CACHE_RAM;
+	bool disk = kind == JV_KIND_STRING && !strcmp(jv_string_value(cache), "disk");
+	jv_free(cache);
+	if (disk)
+		return ul_invalid(err, "cache=disk is not built yet; cache=ram keeps the decoded images in memory");
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	o->imgsz = (int)imgsz, o->batch = (int)batch * (train ? 1 : 2), o->seed = (uint64_t)seed;
+	o->workers = (int)(workers < cores ? workers : cores);
+	o->fraction = fraction, o->single_cls = single_cls != 0;
+	/* validation always runs on rect frames, training on them when asked */
+	o->rect = !train || rect != 0, o->pad = train ? 0 : 0.5, o->shuffle = train && !rect;
+	return o->imgsz > 0 && o->batch > 0 ? 0 : ul_invalid(err, "imgsz and batch must be positive");
+}
 
 /* --- opening -------------------------------------------------------------- */
 

@@ -83,6 +83,14 @@ struct ul_loader {
 	pthread_cond_t changed;
 };
 
+/* The options of a config record's "args" (borrowed) for the training
+ * split (train true: augmentations, shuffling, fraction) or for validation
+ * (rect frames padded 0.5, twice the batch), with the dataset's label
+ * rules and point counts; workers capped at the machine's cores. 0, or -1
+ * with a message in *err. */
+int ul_loader_options_from_args(struct ul_loader_options *o, jv args, bool train, const struct ul_label_rules *rules,
+				int seg_points, int kpt_count, int kpt_dims, jv *err);
+
 /* Opens the images of a split's entries (borrowed): label files read and
  * checked, headers probed; unusable images are left out and named in
  * skipped. 0, or -1 with a message in *err (no usable image, out of memory). */

@@ -1,7 +1,8 @@
 /* The data loader (lib/data/loader) on the real coco8: validation rect
  * batches with Ultralytics' frames (worked by hand from the image sizes),
  * labels that follow the letterbox, the same batches with 0, 1 or 3
- * workers and with cache=ram, fraction and single_cls, and bad files: a
+ * workers and with cache=ram, augmented ones the same with 1 or 4 workers,
+ * fraction and single_cls, and bad files: a
  * label file that breaks the rules is left out at open, an image that no
  * longer decodes is replaced by the next one and named. */
 #include <math.h>
@@ -113,14 +114,21 @@ int main(void)
 	ul_loader_release(&l, b);
 	ul_loader_close(&l);
 
-	t.fraction = 1, t.single_cls = false, t.augment.fliplr = 0.5;
-	ul_loader_open(&l, train, &t, &err);
-	ul_loader_start(&l, 0, &err);
-	ok(ul_loader_next(&l, &err) == NULL, "an augmentation not built yet is refused, not ignored");
-	jv msg = jv_invalid_get_msg(err);
-	ok(jv_get_kind(msg) == JV_KIND_STRING && strstr(jv_string_value(msg), "not built yet"), "saying so");
-	jv_free(msg);
-	ul_loader_close(&l);
+	/* the full training transform, Ultralytics' defaults: the same batches
+	 * with 1 or 4 workers, and not the plain letterboxed ones */
+	t = options(true, 2, 1);
+	t.augment = (struct ul_augment){ .mosaic = 1, .translate = 0.1, .scale = 0.5, .hsv_h = 0.015, .hsv_s = 0.7,
+					 .hsv_v = 0.4, .fliplr = 0.5 };
+	size_t na1, na4;
+	char *a1 = epoch_bytes(train, &t, 0, &na1);
+	t.workers = 4;
+	char *a4 = epoch_bytes(train, &t, 0, &na4);
+	ok(a1 && na1 == na4 && !memcmp(a1, a4, na1), "augmented batches: the same bytes with 1 and 4 workers");
+	t.augment = (struct ul_augment){ 0 };
+	size_t nplain;
+	char *plain = epoch_bytes(train, &t, 0, &nplain);
+	ok(plain && (nplain != na1 || memcmp(plain, a1, na1)), "and other than without augmentation");
+	free(a1), free(a4), free(plain);
 
 	/* bad files in a copy of coco8's train images */
 	ok(scratch_begin() != NULL, "a scratch folder");
