@@ -3,14 +3,15 @@
  *   ul-fetch data=D | ul-validate model=M epochs=... | ul-learn [on=val|train]
  *
  * Trains the config's detector on the dataset's train split with the
- * training loop of lib/train (no augmentation: the data pipeline is not
- * built yet, so the images are letterboxed as they are), writing one
- * `epoch` record per epoch, then runs the EMA weights over the validation
- * images (on=train: the training images) and writes a `learned` record:
- * the ground-truth boxes, how many a detection of the right class found
- * at IoU >= iou with a score above conf, the detections kept, and the
- * training's seconds and images per second. Built for the tests only,
- * never installed. */
+ * training loop of lib/train and the loader of lib/data (its transforms as
+ * far as they are built), writing one `epoch` record per epoch, then runs
+ * the EMA weights over the validation images (on=train: the training
+ * images), in rect frames as Ultralytics' validator does, and writes a
+ * `learned` record: precision, recall, mAP50 and mAP50-95 as Ultralytics
+ * computes them (lib/val/ap), the ground-truth boxes and how many of them a
+ * detection of the right class found at IoU 0.5 at the confidence those P
+ * and R are taken at, and the training's seconds and images per second.
+ * Built for the tests only, never installed. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,22 +25,21 @@
 #include "core/upstream.h"
 #include "core/writer.h"
 #include "data/dataset_spec.h"
-#include "data/detect_set.h"
+#include "data/loader.h"
 #include "train/trainer.h"
 #include "val/e2e_decode.h"
-#include "val/match.h"
+#include "val/ap.h"
 
 static const struct ul_arg learn_args[] = {
 	{ "on", UL_ARG_STRING, "val", "the split to count found boxes on: val or train" },
-	{ "conf", UL_ARG_FLOAT, "0.25", "the score a detection must pass to count" },
-	{ "iou", UL_ARG_FLOAT, "0.5", "the IoU a detection must reach with its box" },
+	{ "conf", UL_ARG_FLOAT, "0.001", "the score a detection must pass to be kept, as in validation" },
 	{ NULL },
 };
 
 static const struct ul_tool learn_tool = {
 	.name = "ul-learn",
 	.summary = "train a detector without augmentation and count the boxes it finds (a test driver)",
-	.usage = "ul-fetch ... | ul-validate ... | ul-learn [on=val|train] [conf=0.25] [iou=0.5]",
+	.usage = "ul-fetch ... | ul-validate ... | ul-learn [on=val|train] [conf=0.001]",
 	.args = learn_args,
 };
 
@@ -77,94 +77,125 @@ static jv epoch_record(const struct ul_trainer *t, const struct ul_detect_items 
 	return jv_object_set(r, jv_string("seconds"), jv_number(seconds));
 }
 
-static int train(struct ul_trainer *t, const struct ul_detect_set *set, double *seconds, jv *err)
+/* close_mosaic: the mixing transforms stop for the last epochs. */
+static void close_mosaic(struct ul_loader *l)
 {
-	int batch = t->options.batch, *order = malloc(sizeof *order * set->n);
-	float *images = malloc(sizeof *images * (size_t)batch * set->imgsz * set->imgsz * 3);
-	struct ul_label *labels = malloc(sizeof *labels * (set->nlabels + 1));
-	int rc = order && images && labels ? 0 : ul_invalid(err, "out of memory for a batch");
+	l->o.augment.mosaic = l->o.augment.mixup = l->o.augment.cutmix = 0;
+}
+
+static int train(struct ul_trainer *t, struct ul_loader *loader, int close_at, double *seconds, jv *err)
+{
+	int rc = 0;
 	double start = now();
 	for (int e = 0; !rc && e < t->options.epochs; e++) {
 		double t0 = now();
 		struct ul_detect_items sum = { 0 };
 		int batches = 0;
-		ul_detect_set_shuffle(set, t->options.seed, e, order);
-		for (int i = 0; !rc && i < set->n; i += batch, batches++) {
-			int n = set->n - i < batch ? set->n - i : batch;
-			size_t nlabels = ul_detect_set_batch(set, order + i, n, images, labels);
+		if (e == close_at)
+			close_mosaic(loader);
+		rc = ul_loader_start(loader, e, err);
+		struct ul_batch *b;
+		while (!rc && (b = ul_loader_next(loader, err))) {
 			struct ul_detect_items items;
 			double total;
-			rc = ul_trainer_batch(t, n, set->imgsz, set->imgsz, images, labels, nlabels, &items, &total, err);
-			sum.box += items.box, sum.cls += items.cls, sum.l1 += items.l1;
+			rc = ul_trainer_batch(t, b->n, b->h, b->w, b->images, b->labels, b->nlabels, &items, &total, err);
+			sum.box += items.box, sum.cls += items.cls, sum.l1 += items.l1, batches++;
+			ul_loader_release(loader, b);
 		}
+		if (!rc && jv_invalid_has_msg(jv_copy(*err)))
+			rc = -1;
 		/* the record holds the epoch's rates: write it before the next epoch's are set */
 		if (!rc)
 			ul_write_record(epoch_record(t, &sum, batches, now() - t0));
 		ul_trainer_epoch_end(t);
 	}
 	*seconds = now() - start;
-	free(order), free(images), free(labels);
 	return rc;
 }
 
-/* The EMA over the set: how many of its boxes a detection found. */
-static int count_found(const struct ul_trainer *t, const struct ul_detect_set *set, double conf, double iou, jv found,
-		       jv *result, jv *err)
+/* Image b's labels in the batch as boxes in its frame's pixels. */
+static int boxes_of(const struct ul_batch *batch, int b, struct ul_gt_box *gt)
 {
-	int batch = 2 * t->options.batch < set->n ? 2 * t->options.batch : set->n, side = set->imgsz;
-	struct ul_net net;
-	if (ul_net_create(&net, t->graph, &t->ema.weights, batch, side, side, 0, err))
-		return -1;
-	int *order = malloc(sizeof *order * batch);
-	float *images = malloc(sizeof *images * (size_t)batch * side * side * 3);
-	struct ul_label *labels = malloc(sizeof *labels * (set->nlabels + 1));
-	struct ul_detection *dets = malloc(sizeof *dets * 300);
-	struct ul_gt_box *gt = malloc(sizeof *gt * (set->nlabels + 1));
-	bool *correct = malloc(sizeof *correct * 300);
-	struct ul_decode_scratch ds = { 0 };
-	struct ul_match_scratch ms = { 0 };
-	long boxes = 0, hits = 0, kept = 0;
-	int rc = order && images && labels && dets && gt && correct ? 0 : ul_invalid(err, "out of memory");
-	for (int i = 0; !rc && i < set->n; i += batch) {
-		/* a short last batch repeats the first images, counted once */
-		int n = set->n - i < batch ? set->n - i : batch;
-		for (int b = 0; b < batch; b++)
-			order[b] = b < n ? i + b : 0;
-		size_t nlabels = ul_detect_set_batch(set, order, batch, images, labels);
-		ul_net_forward(&net, images, false);
-		struct ul_detect_head head;
-		if (ul_e2e_head(&net, "one2one", &head)) {
-			rc = ul_invalid(err, "the model is not a detector");
-			break;
-		}
-		for (int b = 0; !rc && b < n; b++) {
-			int ndet = ul_decode_e2e(&head, b, 300, conf, dets, &ds), ngt = 0;
-			for (size_t k = 0; k < nlabels; k++) {
-				const struct ul_label *l = &labels[k];
-				if (l->image == b)
-					gt[ngt++] = (struct ul_gt_box){ l->cls, { (l->cx - l->w / 2) * side, (l->cy - l->h / 2) * side,
-										    (l->cx + l->w / 2) * side, (l->cy + l->h / 2) * side } };
-			}
-			int tp = ndet < 0 ? -1 : ul_match(dets, ndet, gt, ngt, iou, correct, &ms);
-			if (tp < 0)
-				rc = ul_invalid(err, "out of memory");
-			boxes += ngt, hits += tp, kept += ndet;
-		}
+	int n = 0;
+	for (size_t k = 0; k < batch->nlabels; k++) {
+		const struct ul_label *l = &batch->labels[k];
+		if (l->image == b)
+			gt[n++] = (struct ul_gt_box){ l->cls, { (l->cx - l->w / 2) * batch->w, (l->cy - l->h / 2) * batch->h,
+							      (l->cx + l->w / 2) * batch->w, (l->cy + l->h / 2) * batch->h } };
 	}
+	return n;
+}
+
+/* The EMA over the validation batches, into the metrics. A net per frame
+ * shape, made when the shape changes. */
+static int validate(const struct ul_trainer *t, struct ul_loader *loader, double conf, jv found, jv *result, jv *err)
+{
+	struct ul_net net;
+	bool has_net = false;
+	struct ul_detection *dets = malloc(sizeof *dets * 300);
+	struct ul_gt_box *gt = NULL;
+	size_t cap_gt = 0;
+	struct ul_decode_scratch ds = { 0 };
+	struct ul_val_stats stats = { 0 };
+	struct ul_val_metrics m = { 0 };
+	int rc = dets ? ul_loader_start(loader, 0, err) : ul_invalid(err, "out of memory");
+	struct ul_batch *batch;
+	while (!rc && (batch = ul_loader_next(loader, err))) {
+		if (has_net && (net.batch != batch->n || net.h != batch->h || net.w != batch->w))
+			ul_net_free(&net), has_net = false;
+		if (!has_net && ul_net_create(&net, t->graph, &t->ema.weights, batch->n, batch->h, batch->w, 0, err))
+			rc = -1;
+		has_net = !rc;
+		if (!rc && batch->nlabels + 1 > cap_gt) {
+			free(gt);
+			gt = malloc(sizeof *gt * (cap_gt = batch->nlabels + 1));
+			rc = gt ? 0 : ul_invalid(err, "out of memory");
+		}
+		struct ul_detect_head head;
+		if (!rc)
+			ul_net_forward(&net, batch->images, false);
+		if (!rc && ul_e2e_head(&net, "one2one", &head))
+			rc = ul_invalid(err, "the model is not a detector");
+		for (int b = 0; !rc && b < batch->n; b++) {
+			int ndet = ul_decode_e2e(&head, b, 300, conf, dets, &ds);
+			if (ndet < 0 || ul_val_stats_add(&stats, dets, ndet, gt, boxes_of(batch, b, gt)))
+				rc = ul_invalid(err, "out of memory");
+		}
+		ul_loader_release(loader, batch);
+	}
+	if (!rc && jv_invalid_has_msg(jv_copy(*err)))
+		rc = -1;
+	if (!rc && ul_val_metrics(&stats, &m))
+		rc = ul_invalid(err, "out of memory");
 	if (!rc) {
+		/* the boxes found at the chosen confidence, class by class, as
+		 * Ultralytics counts its true positives: round(r x labels) */
+		double hits = 0;
+		for (int c = 0; c < m.nclasses; c++) {
+			size_t labels = 0;
+			for (size_t i = 0; i < stats.ntargets; i++)
+				labels += stats.target_cls[i] == m.classes[c];
+			hits += nearbyint(m.r[c] * labels);
+		}
 		jv r = found;
-		r = jv_object_set(r, jv_string("boxes"), jv_number((double)boxes));
-		r = jv_object_set(r, jv_string("found"), jv_number((double)hits));
-		r = jv_object_set(r, jv_string("recall"), jv_number(boxes ? (double)hits / boxes : 0));
-		r = jv_object_set(r, jv_string("detections"), jv_number((double)kept));
-		*result = r;
+		r = jv_object_set(r, jv_string("boxes"), jv_number((double)stats.ntargets));
+		r = jv_object_set(r, jv_string("found"), jv_number(hits));
+		r = jv_object_set(r, jv_string("conf"), jv_number(m.conf));
+		jv metrics = jv_object();
+		metrics = jv_object_set(metrics, jv_string("precision"), jv_number(m.mp));
+		metrics = jv_object_set(metrics, jv_string("recall"), jv_number(m.mr));
+		metrics = jv_object_set(metrics, jv_string("mAP50"), jv_number(m.map50));
+		metrics = jv_object_set(metrics, jv_string("mAP50_95"), jv_number(m.map));
+		*result = jv_object_set(r, jv_string("metrics"), metrics);
 	} else {
 		jv_free(found);
 	}
+	ul_val_metrics_free(&m);
+	ul_val_stats_free(&stats);
 	ul_decode_scratch_free(&ds);
-	ul_match_scratch_free(&ms);
-	free(order), free(images), free(labels), free(dets), free(gt), free(correct);
-	ul_net_free(&net);
+	free(dets), free(gt);
+	if (has_net)
+		ul_net_free(&net);
 	return rc;
 }
 
@@ -185,11 +216,15 @@ static int run(const struct ul_args *args, jv dataset, jv config)
 {
 	jv targs = jv_object_get(jv_copy(config), jv_string("args")), facts = jv_object_get(jv_copy(config), jv_string("model_info"));
 	jv imgsz_v = jv_object_get(jv_copy(targs), jv_string("imgsz")), nc_v = jv_object_get(jv_copy(dataset), jv_string("nc"));
+	jv close_v = jv_object_get(jv_copy(targs), jv_string("close_mosaic"));
 	int imgsz = jv_get_kind(imgsz_v) == JV_KIND_NUMBER ? (int)jv_number_value(imgsz_v) : 640;
 	int nc = jv_get_kind(nc_v) == JV_KIND_NUMBER ? (int)jv_number_value(nc_v) : 0;
-	jv_free(imgsz_v), jv_free(nc_v);
+	int close = jv_get_kind(close_v) == JV_KIND_NUMBER ? (int)jv_number_value(close_v) : 0;
+	jv_free(imgsz_v), jv_free(nc_v), jv_free(close_v);
 	struct ul_graph g = { 0 };
-	struct ul_detect_set train_set = { .skipped = jv_null() }, val_set = { .skipped = jv_null() };
+	struct ul_loader train_loader = { .skipped = jv_null() }, val_loader = { .skipped = jv_null() };
+	bool train_open = false, val_open = false;
+	struct ul_loader_options to, vo;
 	struct ul_trainer t = { 0 };
 	struct ul_train_options o;
 	struct ul_label_rules rules = { UL_TASK_DETECT, nc, 0, 0 };
@@ -202,25 +237,28 @@ static int run(const struct ul_args *args, jv dataset, jv config)
 		why = jv_null();
 	} else if (!jv_is_valid(train_entries) || !jv_is_valid(val_entries)) {
 		rc = fail("dataset", jv_copy(jv_is_valid(train_entries) ? val_entries : train_entries));
-	} else if (ul_detect_set_load(&train_set, train_entries, &rules, imgsz, &err) ||
-		   ul_detect_set_load(&val_set, val_entries, &rules, imgsz, &err)) {
+	} else if (ul_loader_options_from_args(&to, targs, true, &rules, 0, 0, 0, &err) ||
+		   ul_loader_options_from_args(&vo, targs, false, &rules, 0, 0, 0, &err)) {
+		rc = fail("config", err);
+	} else if (!(train_open = !ul_loader_open(&train_loader, train_entries, &to, &err)) ||
+		   !(val_open = !ul_loader_open(&val_loader, val_entries, &vo, &err))) {
 		rc = fail("dataset", err);
-	} else if (ul_train_options_from_args(&o, targs, train_set.n, &err) || ul_trainer_create(&t, &g, &o, &err)) {
+	} else if (ul_train_options_from_args(&o, targs, train_loader.n, &err) || ul_trainer_create(&t, &g, &o, &err)) {
 		rc = fail("config", err);
 	} else {
 		double seconds;
 		jv result;
-		if (train(&t, &train_set, &seconds, &err)) {
+		if (train(&t, &train_loader, close > 0 ? o.epochs - close : -1, &seconds, &err)) {
 			rc = fail("training", err);
 		} else {
 			jv r = ul_record("learned");
 			r = jv_object_set(r, jv_string("optimizer"), jv_string(ul_optim_kind_name(t.choice.kind)));
 			r = jv_object_set(r, jv_string("seconds"), jv_number(seconds));
 			r = jv_object_set(r, jv_string("images_per_second"),
-					  jv_number((double)train_set.n * o.epochs / seconds));
+					  jv_number((double)train_loader.n * o.epochs / seconds));
 			r = jv_object_set(r, jv_string("steps"), jv_number((double)t.steps));
 			r = jv_object_set(r, jv_string("on"), jv_string(on));
-			if (count_found(&t, &val_set, ul_arg_float(args, "conf"), ul_arg_float(args, "iou"), r, &result, &err))
+			if (validate(&t, &val_loader, ul_arg_float(args, "conf"), r, &result, &err))
 				rc = fail("validation", err);
 			else
 				ul_write_record(result);
@@ -228,8 +266,10 @@ static int run(const struct ul_args *args, jv dataset, jv config)
 	}
 	jv_free(why), jv_free(train_entries), jv_free(val_entries), jv_free(targs), jv_free(facts);
 	ul_trainer_free(&t);
-	ul_detect_set_free(&train_set);
-	ul_detect_set_free(&val_set);
+	if (train_open)
+		ul_loader_close(&train_loader);
+	if (val_open)
+		ul_loader_close(&val_loader);
 	ul_graph_free(&g);
 	return rc;
 }
