@@ -133,6 +133,7 @@ bench: all $(DRIVERS) $(BENCHES)
 	tests/bench/scan $(BINDIR)/ul-fetch $(DATASETS)
 	UL_PEER=$(PEER) UL_PEER_PYTHON=$(PEER_PYTHON) $(O)/tests/bench/engine
 	$(O)/tests/bench/train_step
+	UL_PEER=$(PEER) UL_PEER_PYTHON=$(PEER_PYTHON) $(O)/tests/bench/loader $(DATASETS)/coco128
 	UL_SHARE=$(CURDIR)/share/ul tests/bench/learn $(abspath $(BINDIR)) $(abspath $(O)/tests/drivers) $(DATASETS)
 
 # --- installing --------------------------------------------------------------
