@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "core/error.h"
+#include "core/parallel.h"
 #include "nn/gemm.h"
 
 #define ADAM_BETA2 0.999
@@ -143,18 +144,49 @@ static void muon_matrix(const struct ul_tensor_spec *s, size_t *rows, size_t *co
 	*cols = out < rest ? rest : out;
 }
 
-static size_t scratch_floats(const struct ul_optim *o)
+static bool is_muon(const struct ul_optim *o, size_t i)
 {
-	size_t most = 0;
-	for (size_t i = 0; i < o->table->n; i++) {
-		if (o->group[i] < 0 || !o->groups[o->group[i]].muon)
-			continue;
-		size_t r, c;
-		muon_matrix(&o->table->specs[i], &r, &c);
+	return o->group[i] >= 0 && o->groups[o->group[i]].muon;
+}
+
+/* Shares the muon tensors out among pieces, the costliest first to the
+ * least loaded (which piece runs a tensor changes none of its bits), and
+ * sizes each piece's matrices. 0, or -1 when out of memory. */
+static int share_muon(struct ul_optim *o)
+{
+	int threads = ul_parallel_threads();
+	o->pieces = threads < 64 ? threads : 64;
+	o->piece_of = malloc(o->table->n + 1);
+	double *load = calloc((size_t)o->pieces, sizeof *load);
+	bool *done = calloc(o->table->n + 1, sizeof *done);
+	int rc = o->piece_of && load && done ? 0 : -1;
+	for (size_t i = 0; !rc && i < o->table->n; i++)
+		o->piece_of[i] = -1;
+	for (;;) {
+		size_t pick = o->table->n, r, c;
+		double cost = -1;
+		for (size_t i = 0; !rc && i < o->table->n; i++) {
+			if (!is_muon(o, i) || done[i])
+				continue;
+			muon_matrix(&o->table->specs[i], &r, &c);
+			if ((double)r * r * c > cost)
+				cost = (double)r * r * c, pick = i;
+		}
+		if (rc || pick == o->table->n)
+			break;
+		int least = 0;
+		for (int k = 1; k < o->pieces; k++)
+			if (load[k] < load[least])
+				least = k;
+		done[pick] = true, o->piece_of[pick] = (signed char)least, load[least] += cost;
+		muon_matrix(&o->table->specs[pick], &r, &c);
 		size_t need = 2 * r * c + 2 * r * r;
-		most = need > most ? need : most;
+		o->scratch_floats = need > o->scratch_floats ? need : o->scratch_floats;
 	}
-	return most;
+	free(load), free(done);
+	if (!rc && o->scratch_floats && !(o->scratch = malloc(sizeof(float) * o->scratch_floats * o->pieces)))
+		rc = -1;
+	return rc;
 }
 
 static int check_hyperparameters(enum ul_optim_kind kind, double lr, double momentum, double weight_decay, jv *err)
@@ -203,8 +235,7 @@ int ul_optim_create(struct ul_optim *o, enum ul_optim_kind kind, const struct ul
 		if (!(o->state[k] = calloc(t->params + 1, sizeof(float))))
 			goto oom;
 	}
-	size_t scratch = scratch_floats(o);
-	if (scratch && !(o->scratch = malloc(scratch * sizeof(float))))
+	if (kind == UL_OPTIM_MUSGD && share_muon(o))
 		goto oom;
 	return 0;
 oom:
@@ -219,6 +250,7 @@ void ul_optim_free(struct ul_optim *o)
 	for (int k = 0; k < UL_OPTIM_STATES; k++)
 		free(o->state[k]);
 	free(o->scratch);
+	free(o->piece_of);
 	memset(o, 0, sizeof *o);
 }
 
@@ -350,14 +382,14 @@ static void rmsprop(const struct ul_optim_group *grp, float *p, const float *g, 
  * Frobenius norm, five quintic Newton-Schulz iterations X = a X + (b A +
  * c A A) X with A = X X^T, then p -= lr x 0.2 x sqrt(max(1, shape[-2] /
  * shape[-1])) X, back in u's orientation. */
-static void muon(struct ul_optim *o, const struct ul_tensor_spec *s, double lr, double momentum, float *p,
+static void muon(float *scratch, const struct ul_tensor_spec *s, double lr, double momentum, float *p,
 		 const float *g, float *m)
 {
 	static const float a = 3.4445f, b = -4.7750f, c = 2.0315f;
 	size_t n = ul_tensor_numel(s), out = (size_t)s->shape[0], rest = n / out, rows, cols;
 	muon_matrix(s, &rows, &cols);
 	bool wide = out == rows;
-	float *x = o->scratch, *y = x + rows * cols, *aa = y + rows * cols, *bb = aa + rows * rows;
+	float *x = scratch, *y = x + rows * cols, *aa = y + rows * cols, *bb = aa + rows * rows;
 	float mu = (float)momentum, rest_mu = (float)(1 - momentum);
 	double sum = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -392,6 +424,31 @@ static void muon(struct ul_optim *o, const struct ul_tensor_spec *s, double lr, 
 		}
 }
 
+/* One piece of MuSGD's muon tensors: the orthogonalised update, then
+ * their own SGD one. */
+struct muon_pass {
+	struct ul_optim *o;
+	float *params;
+	const float *grads;
+};
+
+static void muon_piece(void *ctx, int k)
+{
+	const struct muon_pass *m = ctx;
+	struct ul_optim *o = m->o;
+	for (size_t i = 0; i < o->table->n; i++) {
+		if (o->piece_of[i] != k || o->frozen[i])
+			continue;
+		const struct ul_tensor_spec *s = &o->table->specs[i];
+		const struct ul_optim_group *grp = &o->groups[o->group[i]];
+		float *p = m->params + s->offset;
+		const float *g = m->grads + s->offset;
+		muon(o->scratch + (size_t)k * o->scratch_floats, s, grp->lr, grp->momentum, p, g, o->state[0] + s->offset);
+		sgd_nesterov(p, g, o->state[1] + s->offset, ul_tensor_numel(s), (float)(grp->lr * MUSGD_SGD),
+			     (float)grp->momentum, (float)grp->weight_decay);
+	}
+}
+
 void ul_optim_step(struct ul_optim *o, float *params, const float *grads)
 {
 	o->step++;
@@ -415,12 +472,8 @@ void ul_optim_step(struct ul_optim *o, float *params, const float *grads)
 			sgd_nesterov(p, g, s0, n, lr, mu, wd);
 			break;
 		case UL_OPTIM_MUSGD:
-			if (grp->muon) {
-				muon(o, s, grp->lr, grp->momentum, p, g, s0);
-				sgd_nesterov(p, g, s1, n, (float)(grp->lr * MUSGD_SGD), mu, wd);
-			} else {
+			if (!grp->muon)  /* muon tensors: muon_piece */
 				sgd_nesterov(p, g, s0, n, lr, mu, wd);
-			}
 			break;
 		case UL_OPTIM_ADAM:
 		case UL_OPTIM_ADAMW:
@@ -439,6 +492,10 @@ void ul_optim_step(struct ul_optim *o, float *params, const float *grads)
 			rmsprop(grp, p, g, s0, s1, n);
 			break;
 		}
+	}
+	if (o->kind == UL_OPTIM_MUSGD) {
+		struct muon_pass m = { o, params, grads };
+		ul_parallel_for(o->pieces, muon_piece, &m);
 	}
 }
 

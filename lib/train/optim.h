@@ -90,7 +90,12 @@ struct ul_optim {
 	 * MuSGD's momentum_buffer_SGD is used by muon tensors only. */
 	float *state[UL_OPTIM_STATES];
 	const char *state_names[UL_OPTIM_STATES];  /* "exp_avg", "momentum_buffer" ... */
-	float *scratch;                         /* Newton-Schulz's matrices */
+	/* MuSGD: the muon tensors shared out among pieces that run at once,
+	 * each with its own Newton-Schulz matrices */
+	int pieces;
+	signed char *piece_of;                  /* per tensor: its piece, -1 if not muon */
+	float *scratch;                         /* pieces x scratch_floats */
+	size_t scratch_floats;
 };
 
 /* The optimizer of that kind for table t's parameters, every group at lr
