@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "config/run_args.h"
 #include "core/error.h"
 #include "core/random.h"
 #include "data/image_probe.h"
@@ -17,21 +18,6 @@
 
 /* --- options --------------------------------------------------------------- */
 
-/* A number, or a boolean as 0 or 1, of the config's args. */
-static int number(jv args, const char *key, double *out, jv *err)
-{
-	jv v = jv_object_get(jv_copy(args), jv_string(key));
-	int kind = jv_get_kind(v), rc = 0;
-	if (kind == JV_KIND_NUMBER)
-		*out = jv_number_value(v);
-	else if (kind == JV_KIND_TRUE || kind == JV_KIND_FALSE)
-		*out = kind == JV_KIND_TRUE;
-	else
-		rc = ul_invalid(err, "the config has no number %s", key);
-	jv_free(v);
-	return rc;
-}
-
 int ul_loader_options_from_args(struct ul_loader_options *o, jv args, bool train, const struct ul_label_rules *rules,
 				int seg_points, int kpt_count, int kpt_dims, jv *err)
 {
@@ -39,18 +25,18 @@ int ul_loader_options_from_args(struct ul_loader_options *o, jv args, bool train
 	double imgsz, batch, workers, seed, fraction = 1, single_cls, rect;
 	*o = (struct ul_loader_options){ .stride = 32, .train = train, .rules = *rules, .seg_points = seg_points,
 					 .kpt_count = kpt_count, .kpt_dims = kpt_dims };
-	if (number(args, "imgsz", &imgsz, err) || number(args, "batch", &batch, err) ||
-	    number(args, "workers", &workers, err) || number(args, "seed", &seed, err) ||
-	    number(args, "single_cls", &single_cls, err) || number(args, "rect", &rect, err) ||
-	    (train && number(args, "fraction", &fraction, err)))
+	if (ul_run_number(args, "imgsz", &imgsz, err) || ul_run_number(args, "batch", &batch, err) ||
+	    ul_run_number(args, "workers", &workers, err) || ul_run_number(args, "seed", &seed, err) ||
+	    ul_run_number(args, "single_cls", &single_cls, err) || ul_run_number(args, "rect", &rect, err) ||
+	    (train && ul_run_number(args, "fraction", &fraction, err)))
 		return -1;
-	if (train && (number(args, "mosaic", &a->mosaic, err) || number(args, "mixup", &a->mixup, err) ||
-		      number(args, "cutmix", &a->cutmix, err) || number(args, "degrees", &a->degrees, err) ||
-		      number(args, "translate", &a->translate, err) || number(args, "scale", &a->scale, err) ||
-		      number(args, "shear", &a->shear, err) || number(args, "perspective", &a->perspective, err) ||
-		      number(args, "hsv_h", &a->hsv_h, err) || number(args, "hsv_s", &a->hsv_s, err) ||
-		      number(args, "hsv_v", &a->hsv_v, err) || number(args, "flipud", &a->flipud, err) ||
-		      number(args, "fliplr", &a->fliplr, err)))
+	if (train && (ul_run_number(args, "mosaic", &a->mosaic, err) || ul_run_number(args, "mixup", &a->mixup, err) ||
+		      ul_run_number(args, "cutmix", &a->cutmix, err) || ul_run_number(args, "degrees", &a->degrees, err) ||
+		      ul_run_number(args, "translate", &a->translate, err) || ul_run_number(args, "scale", &a->scale, err) ||
+		      ul_run_number(args, "shear", &a->shear, err) || ul_run_number(args, "perspective", &a->perspective, err) ||
+		      ul_run_number(args, "hsv_h", &a->hsv_h, err) || ul_run_number(args, "hsv_s", &a->hsv_s, err) ||
+		      ul_run_number(args, "hsv_v", &a->hsv_v, err) || ul_run_number(args, "flipud", &a->flipud, err) ||
+		      ul_run_number(args, "fliplr", &a->fliplr, err)))
 		return -1;
 	jv cache = jv_object_get(jv_copy(args), jv_string("cache"));
 	int kind = jv_get_kind(cache);

@@ -6,23 +6,10 @@
 #include <string.h>
 #include <strings.h>
 
+#include "config/run_args.h"
 #include "core/error.h"
 #include "core/random.h"
 #include "nn/init.h"
-
-/* A number of args, or -1 with a message when it is missing or not one. */
-static int number(jv args, const char *key, double *out, jv *err)
-{
-	jv v = jv_object_get(jv_copy(args), jv_string(key));
-	int kind = jv_get_kind(v);
-	if (kind == JV_KIND_NUMBER)
-		*out = jv_number_value(v);
-	else if (kind == JV_KIND_TRUE || kind == JV_KIND_FALSE)
-		*out = kind == JV_KIND_TRUE;
-	jv_free(v);
-	return kind == JV_KIND_NUMBER || kind == JV_KIND_TRUE || kind == JV_KIND_FALSE ? 0
-		: ul_invalid(err, "the config has no number %s", key);
-}
 
 /* freeze: null, a count of leading layers, or a list of layer indices. */
 static int freeze_of(jv args, struct ul_train_options *o, jv *err)
@@ -60,16 +47,16 @@ int ul_train_options_from_args(struct ul_train_options *o, jv args, long train_i
 	if (!rc)
 		snprintf(o->optimizer, sizeof o->optimizer, "%s", jv_string_value(name));
 	jv_free(name);
-	if (rc || number(args, "epochs", &epochs, err) || number(args, "batch", &batch, err) ||
-	    number(args, "nbs", &nbs, err) || number(args, "seed", &seed, err) || number(args, "lr0", &o->lr0, err) ||
-	    number(args, "lrf", &o->lrf, err) || number(args, "momentum", &o->momentum, err) ||
-	    number(args, "weight_decay", &o->weight_decay, err) || number(args, "warmup_epochs", &o->warmup_epochs, err) ||
-	    number(args, "warmup_momentum", &o->warmup_momentum, err) ||
-	    number(args, "warmup_bias_lr", &o->warmup_bias_lr, err) || number(args, "box", &o->box, err) ||
-	    number(args, "cls", &o->cls, err) || number(args, "dfl", &o->dfl, err) || freeze_of(args, o, err))
+	if (rc || ul_run_number(args, "epochs", &epochs, err) || ul_run_number(args, "batch", &batch, err) ||
+	    ul_run_number(args, "nbs", &nbs, err) || ul_run_number(args, "seed", &seed, err) || ul_run_number(args, "lr0", &o->lr0, err) ||
+	    ul_run_number(args, "lrf", &o->lrf, err) || ul_run_number(args, "momentum", &o->momentum, err) ||
+	    ul_run_number(args, "weight_decay", &o->weight_decay, err) || ul_run_number(args, "warmup_epochs", &o->warmup_epochs, err) ||
+	    ul_run_number(args, "warmup_momentum", &o->warmup_momentum, err) ||
+	    ul_run_number(args, "warmup_bias_lr", &o->warmup_bias_lr, err) || ul_run_number(args, "box", &o->box, err) ||
+	    ul_run_number(args, "cls", &o->cls, err) || ul_run_number(args, "dfl", &o->dfl, err) || freeze_of(args, o, err))
 		return -1;
 	double cos_lr;
-	if (number(args, "cos_lr", &cos_lr, err))
+	if (ul_run_number(args, "cos_lr", &cos_lr, err))
 		return -1;
 	o->cos_lr = cos_lr != 0;
 	o->epochs = (int)epochs, o->batch = (int)batch, o->nbs = (int)nbs, o->seed = (uint64_t)seed;

@@ -13,21 +13,11 @@
 #include "data/decode.h"
 #include "data/letterbox.h"
 #include "datasets.h"
+#include "formula_image.h"
 #include "reference_read.h"
 #include "tap.h"
 
 #define VECTORS "tests/reference/vectors/"
-
-/* The fixtures' inputs: pixel (x, y), channel c = (3 x^2 + 17 y + 5 x y + 71 c) mod 256. */
-static struct ul_image formula_image(int w, int h)
-{
-	struct ul_image img = { w, h, malloc((size_t)w * h * 3) };
-	for (int y = 0; y < h; y++)
-		for (int x = 0; x < w; x++)
-			for (int c = 0; c < 3; c++)
-				img.rgb[((size_t)y * w + x) * 3 + c] = (unsigned char)((3 * x * x + 17 * y + 5 * x * y + 71 * c) % 256);
-	return img;
-}
 
 /* How many bytes differ, and by how much at most. */
 static size_t differ(const unsigned char *a, const unsigned char *b, size_t n, int *most)
