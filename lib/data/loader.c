@@ -14,7 +14,8 @@
 #include "data/sample_load.h"
 #include "data/split_files.h"
 
-#define MAX_DEPTH 4  /* batches in flight: each holds a whole NHWC buffer */
+#define MAX_DEPTH 4      /* batches in flight: each holds a whole NHWC buffer */
+#define MAX_BUFFER 1000  /* decoded images kept without cache=ram, at most */
 
 /* --- options --------------------------------------------------------------- */
 
@@ -174,9 +175,13 @@ int ul_loader_open(struct ul_loader *l, jv entries, const struct ul_loader_optio
 	for (int k = 0; o->rect && k < l->batches; k++)
 		if ((size_t)l->shapes[k][0] * l->shapes[k][1] > frame)
 			frame = (size_t)l->shapes[k][0] * l->shapes[k][1];
+	/* Ultralytics' buffer: min(N, 8 batch, 1000) images */
+	l->buffer_cap = l->n < 8 * o->batch ? l->n : 8 * o->batch;
+	l->buffer_cap = l->buffer_cap < MAX_BUFFER ? l->buffer_cap : MAX_BUFFER;
+	l->buffer = malloc(sizeof *l->buffer * l->buffer_cap);
 	l->slots = calloc(l->depth, sizeof *l->slots);
 	l->order = malloc(sizeof *l->order * l->n);
-	bool ok = l->slots && l->order;
+	bool ok = l->slots && l->order && l->buffer;
 	for (int s = 0; ok && s < l->depth; s++) {
 		struct ul_batch *b = &l->slots[s];
 		b->slot = s, b->error = jv_null();
@@ -193,31 +198,62 @@ int ul_loader_open(struct ul_loader *l, jv entries, const struct ul_loader_optio
 
 /* --- making a batch ---------------------------------------------------------- */
 
-/* Image i as loaded: from the cache, or decoded and resized (into the
- * cache when there is one). */
+/* Without cache=ram, a buffer of the images loaded last, as Ultralytics
+ * keeps one for its mosaics: image i has just entered the cache; the
+ * oldest leaves when the buffer is full. Locks one image at a time, never
+ * inside another's. */
+static void buffer_admit(struct ul_loader *l, int i)
+{
+	pthread_mutex_lock(&l->lock);
+	int victim = -1;
+	if (l->buffered == l->buffer_cap)
+		victim = l->buffer[l->buffer_head];
+	else
+		l->buffered++;
+	l->buffer[l->buffer_head] = i;
+	l->buffer_head = (l->buffer_head + 1) % l->buffer_cap;
+	pthread_mutex_unlock(&l->lock);
+	if (victim >= 0 && victim != i) {
+		pthread_mutex_lock(&l->images[victim].lock);
+		ul_image_free(&l->images[victim].cached);
+		pthread_mutex_unlock(&l->images[victim].lock);
+	}
+}
+
+/* Image i as loaded: from the cache, or decoded and resized into it. The
+ * cache holds every image with cache=ram, the last few loaded without. */
 static int load_image(struct ul_loader *l, int i, struct ul_sample *out, jv *err)
 {
 	struct ul_loader_image *im = &l->images[i];
 	ul_sample_free(out);
-	if (l->o.cache == UL_CACHE_RAM) {
-		pthread_mutex_lock(&im->lock);
-		int rc = 0;
-		if (!im->cached.rgb) {
-			struct ul_image raw = { 0 };
-			rc = ul_image_decode(im->path, &raw, err);
-			if (!rc && (rc = ul_image_long_side(&raw, l->o.imgsz, &im->cached)))
-				ul_invalid(err, "%s: out of memory resizing", im->path);
-			ul_image_free(&raw);
-		}
-		size_t bytes = (size_t)im->cached.w * im->cached.h * 3;
-		if (!rc && !(out->img.rgb = malloc(bytes)))
-			rc = ul_invalid(err, "out of memory");
-		if (!rc)
-			memcpy(out->img.rgb, im->cached.rgb, bytes), out->img.w = im->cached.w, out->img.h = im->cached.h;
-		pthread_mutex_unlock(&im->lock);
-		return rc ? -1 : ul_sample_set_labels(out, im->labels, im->len, &l->o.rules, err);
+	pthread_mutex_lock(&im->lock);
+	int rc = 0;
+	bool loaded = false;
+	if (!im->cached.rgb) {
+		struct ul_image raw = { 0 };
+		rc = ul_image_decode(im->path, &raw, err);
+		if (!rc && (rc = ul_image_long_side(&raw, l->o.imgsz, &im->cached)))
+			ul_invalid(err, "%s: out of memory resizing", im->path);
+		ul_image_free(&raw);
+		loaded = !rc;
 	}
-	return ul_sample_load(out, im->path, im->labels, im->len, &l->o.rules, l->o.imgsz, err);
+	size_t bytes = (size_t)im->cached.w * im->cached.h * 3;
+	if (!rc && !(out->img.rgb = malloc(bytes)))
+		rc = ul_invalid(err, "out of memory");
+	if (!rc)
+		memcpy(out->img.rgb, im->cached.rgb, bytes), out->img.w = im->cached.w, out->img.h = im->cached.h;
+	pthread_mutex_unlock(&im->lock);
+	if (loaded && l->o.cache == UL_CACHE_NONE)
+		buffer_admit(l, i);
+	if (rc)
+		return -1;
+	if (ul_sample_set_labels(out, im->labels, im->len, &l->o.rules, err)) {
+		jv msg = jv_invalid_get_msg(*err);
+		*err = jv_invalid_with_msg(jv_string_fmt("%s: %s", im->path, jv_string_value(msg)));
+		jv_free(msg);
+		return -1;
+	}
+	return 0;
 }
 
 /* A sample's loads, and which image failed if one did. */
@@ -444,7 +480,7 @@ void ul_loader_close(struct ul_loader *l)
 		free(l->slots[s].images), free(l->slots[s].labels), free(l->slots[s].index);
 		jv_free(l->slots[s].error);
 	}
-	free(l->slots), free(l->order), free(l->shapes);
+	free(l->slots), free(l->order), free(l->shapes), free(l->buffer);
 	jv_free(l->skipped);
 	pthread_mutex_destroy(&l->lock);
 	pthread_cond_destroy(&l->changed);

@@ -11,7 +11,9 @@
  * Every random draw comes from the seed, the epoch and the image's place
  * in the epoch: the same seed gives the same batches whatever the number
  * of workers. Label files are read once, at open; with cache=ram each
- * image is decoded and resized once, the first time it is used. */
+ * image is decoded and resized once, the first time it is used; without,
+ * the last min(N, 8 batch, 1000) images loaded stay decoded, as
+ * Ultralytics' buffer keeps them for its mosaics. */
 #ifndef UL_DATA_LOADER_H
 #define UL_DATA_LOADER_H
 
@@ -59,7 +61,7 @@ struct ul_loader_image {
 	char *labels;              /* the label file's text, NULL for a background image */
 	size_t len;
 	int w, h;                  /* from its header, for rect shapes */
-	struct ul_image cached;    /* cache=ram, once loaded */
+	struct ul_image cached;    /* once loaded, while in the cache */
 	bool bad;                  /* it failed to load: not tried again */
 	pthread_mutex_t lock;
 };
@@ -69,6 +71,8 @@ struct ul_loader {
 	int n;                     /* images */
 	struct ul_loader_image *images;
 	jv skipped;                /* [{"path", "problem"}]: images left out at open */
+	int *buffer, buffer_cap;   /* without cache=ram: the images cached last, oldest at buffer_head */
+	int buffered, buffer_head;
 	int batches;               /* per epoch */
 	int (*shapes)[2];          /* rect: each batch's frame (h, w) */
 	/* the epoch under way */

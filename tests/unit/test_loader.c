@@ -1,7 +1,8 @@
 /* The data loader (lib/data/loader) on the real coco8: validation rect
  * batches with Ultralytics' frames (worked by hand from the image sizes),
  * labels that follow the letterbox, the same batches with 0, 1 or 3
- * workers and with cache=ram, augmented ones the same with 1 or 4 workers,
+ * workers and with cache=ram, augmented ones the same with 1 or 4 workers
+ * and through a decoded-image buffer smaller than the set,
  * fraction and single_cls, and bad files: a
  * label file that breaks the rules is left out at open, an image that no
  * longer decodes is replaced by the next one and named. */
@@ -129,6 +130,20 @@ int main(void)
 	char *plain = epoch_bytes(train, &t, 0, &nplain);
 	ok(plain && (nplain != na1 || memcmp(plain, a1, na1)), "and other than without augmentation");
 	free(a1), free(a4), free(plain);
+
+	/* coco128 at batch 2 keeps 16 images decoded: the buffer evicts as it
+	 * goes, and the batches are still the same with 1 or 3 workers */
+	jv many = entries("coco128/images/train");
+	t = options(true, 2, 1);
+	t.imgsz = 160;
+	t.augment = (struct ul_augment){ .mosaic = 1, .translate = 0.1, .scale = 0.5, .fliplr = 0.5 };
+	size_t nb1, nb3;
+	char *b1 = epoch_bytes(many, &t, 0, &nb1);
+	t.workers = 3;
+	char *b3 = epoch_bytes(many, &t, 0, &nb3);
+	ok(b1 && nb1 == nb3 && !memcmp(b1, b3, nb1), "coco128 through a 16-image buffer: the same bytes with 1 and 3 workers");
+	free(b1), free(b3);
+	jv_free(many);
 
 	/* bad files in a copy of coco8's train images */
 	ok(scratch_begin() != NULL, "a scratch folder");
