@@ -176,16 +176,25 @@ static void perspective_row(const double m[9], int y, int out_w, int out_h, stru
 static void sample_row(const struct ul_image *src, const struct positions *p, int out_w, unsigned char *out)
 {
 	static const unsigned char grey[3] = { UL_LETTERBOX_PAD, UL_LETTERBOX_PAD, UL_LETTERBOX_PAD };
+	size_t stride = (size_t)src->w * 3;
 	for (int x = 0; x < out_w; x++, out += 3) {
 		int sx = saturate_short(p->x[x] >> INTER_BITS), sy = saturate_short(p->y[x] >> INTER_BITS);
 		int fx = (int)(p->x[x] & (INTER_ONE - 1)), fy = (int)(p->y[x] & (INTER_ONE - 1));
+		int w00 = (INTER_ONE - fx) * (INTER_ONE - fy), w01 = fx * (INTER_ONE - fy);
+		int w10 = (INTER_ONE - fx) * fy, w11 = fx * fy;
+		if (sx >= 0 && sx + 1 < src->w && sy >= 0 && sy + 1 < src->h) {
+			/* the four taps inside the image, as almost all are */
+			const unsigned char *t = src->rgb + (size_t)sy * stride + (size_t)sx * 3;
+			for (int c = 0; c < 3; c++)
+				out[c] = (unsigned char)((t[c] * w00 + t[c + 3] * w01 + t[stride + c] * w10 + t[stride + c + 3] * w11 +
+							  INTER_ONE * INTER_ONE / 2) >> (2 * INTER_BITS));
+			continue;
+		}
 		const unsigned char *tap[4];
 		for (int k = 0; k < 4; k++) {
 			int tx = sx + (k & 1), ty = sy + (k >> 1);
 			tap[k] = tx >= 0 && tx < src->w && ty >= 0 && ty < src->h ? src->rgb + ((size_t)ty * src->w + tx) * 3 : grey;
 		}
-		int w00 = (INTER_ONE - fx) * (INTER_ONE - fy), w01 = fx * (INTER_ONE - fy);
-		int w10 = (INTER_ONE - fx) * fy, w11 = fx * fy;
 		for (int c = 0; c < 3; c++)
 			out[c] = (unsigned char)((tap[0][c] * w00 + tap[1][c] * w01 + tap[2][c] * w10 + tap[3][c] * w11 +
 						  INTER_ONE * INTER_ONE / 2) >> (2 * INTER_BITS));
