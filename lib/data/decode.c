@@ -13,6 +13,7 @@
 #include <jpeglib.h>
 #include <jerror.h>
 #include <png.h>
+#include <webp/decode.h>
 
 #include "core/error.h"
 
@@ -376,6 +377,27 @@ static int decode_bmp(const unsigned char *p, size_t size, struct ul_image *img,
 	return 0;
 }
 
+/* --- WebP -------------------------------------------------------------------- */
+
+/* libwebp, as OpenCV's reader calls it: the first frame's RGB, alpha dropped. */
+static int decode_webp(const unsigned char *data, size_t size, struct ul_image *img, char *why)
+{
+	int w, h;
+	if (!WebPGetInfo(data, size, &w, &h))
+		return fail(why, "a WebP header libwebp cannot read");
+	if (check_size(w, h, why))
+		return -1;
+	size_t bytes = (size_t)w * h * 3;
+	if (!(img->rgb = malloc(bytes)))
+		return fail(why, "out of memory for %dx%d pixels", w, h);
+	if (!WebPDecodeRGBInto(data, size, img->rgb, bytes, w * 3)) {
+		free(img->rgb), img->rgb = NULL;
+		return fail(why, "the WebP data does not decode (cut short or damaged)");
+	}
+	img->w = w, img->h = h;
+	return 0;
+}
+
 /* --- the file ----------------------------------------------------------------- */
 
 static int decode(const unsigned char *data, size_t size, struct ul_image *img, char *why)
@@ -390,8 +412,8 @@ static int decode(const unsigned char *data, size_t size, struct ul_image *img, 
 	if (size >= 2 && data[0] == 'B' && data[1] == 'M')
 		return decode_bmp(data, size, img, why);
 	if (size >= 12 && !memcmp(data, "RIFF", 4) && !memcmp(data + 8, "WEBP", 4))
-		return fail(why, "WebP is not decoded yet (ul decodes JPEG, PNG and BMP)");
-	return fail(why, "not a JPEG, PNG or BMP image");
+		return decode_webp(data, size, img, why);
+	return fail(why, "not a JPEG, PNG, BMP or WebP image");
 }
 
 int ul_image_decode_memory(const unsigned char *data, size_t size, struct ul_image *img, jv *err)

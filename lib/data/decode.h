@@ -4,7 +4,8 @@
  * that is the model: JPEG through libjpeg-turbo (grey and CMYK turned into
  * RGB as OpenCV does, the EXIF orientation applied), PNG through libpng
  * (palette expanded, grey repeated, 16-bit cut to its high byte, alpha
- * dropped, not blended) and uncompressed 24- or 32-bit BMP. The format comes
+ * dropped, not blended), uncompressed 24- or 32-bit BMP and WebP through
+ * libwebp (its first frame, alpha dropped). The format comes
  * from the file's first bytes, not its name.
  *
  * A file that does not decode gives -1 and a message, never a crash, a

@@ -4,12 +4,13 @@
  * both byte orders); PNGs written here with libpng (RGB and interlaced RGB
  * exactly, palette with transparency, 16-bit grey, RGBA, 1-bit grey); BMPs
  * written by hand; and what must fail cleanly: truncated JPEG and PNG,
- * garbage, empty and missing files, sizes over the cap, WebP, BMP kinds
- * not read. */
+ * garbage, empty and missing files, sizes over the cap, BMP kinds not
+ * read; a lossless WebP made here round-trips, a cut one fails. */
 #include <stdint.h>
 #include <stdio.h>  /* before jpeglib.h, which needs FILE and size_t */
 
 #include <jpeglib.h>
+#include <webp/encode.h>
 #include <png.h>
 
 #include "core/sha256.h"
@@ -454,13 +455,32 @@ static void garbage(void)
 	uint32_t s = 12345;
 	for (size_t i = 0; i < sizeof junk; i++)
 		s = s * 1664525 + 1013904223, junk[i] = (unsigned char)(s >> 24);
-	fails(junk, sizeof junk, "not a JPEG, PNG or BMP", "random bytes");
+	fails(junk, sizeof junk, "not a JPEG, PNG, BMP or WebP", "random bytes");
 	junk[0] = 0xFF, junk[1] = 0xD8, junk[2] = 0xFF;
 	fails(junk, sizeof junk, "JPEG: ", "random bytes after a JPEG's first marker");
 	memcpy(junk, "\x89PNG\r\n\x1a\n", 8);
 	fails(junk, sizeof junk, "PNG: ", "random bytes after a PNG signature");
 	fails(junk, 0, "empty", "nothing");
-	fails((const unsigned char *)"RIFF\0\0\0\0WEBPVP8 ", 16, "WebP", "WebP");
+	fails((const unsigned char *)"RIFF\0\0\0\0WEBPVP8 ", 16, "WebP", "a WebP header and nothing more");
+
+	/* WebP, encoded here losslessly with libwebp: the same pixels back;
+	 * cut in half it fails */
+	{
+		int w = 37, h = 23;
+		unsigned char *rgb = malloc((size_t)w * h * 3), *webp = NULL;
+		for (int i = 0; i < w * h * 3; i++)
+			rgb[i] = (unsigned char)(i * 7 + i / 3);
+		size_t n = WebPEncodeLosslessRGB(rgb, w, h, w * 3, &webp);
+		struct ul_image got;
+		jv werr = jv_invalid();
+		ok(n > 0 && ul_image_decode(write_file("a.webp", webp, n), &got, &werr) == 0 && got.w == w && got.h == h &&
+		   !memcmp(got.rgb, rgb, (size_t)w * h * 3), "a lossless WebP decodes to its pixels");
+		if (got.rgb)
+			ul_image_free(&got);
+		fails(webp, n / 2, "WebP", "a WebP cut in half");
+		WebPFree(webp);
+		free(rgb);
+	}
 
 	jv err = jv_invalid();
 	ok(ul_image_decode(write_file("junk.jpg", junk, sizeof junk), &img, &err) == -1, "a garbage file fails");
