@@ -3,7 +3,8 @@
  * labels that follow the letterbox, the same batches with 0, 1 or 3
  * workers and with cache=ram, augmented ones the same with 1 or 4 workers
  * and through a decoded-image buffer smaller than the set,
- * fraction and single_cls, and bad files: a
+ * fraction and single_cls, every detection-family dataset of shared/
+ * through the full transform, and bad files: a
  * label file that breaks the rules is left out at open, an image that no
  * longer decodes is replaced by the next one and named. */
 #include <math.h>
@@ -145,9 +146,38 @@ int main(void)
 	free(b1), free(b3);
 	jv_free(many);
 
+	/* every detection-family dataset of shared/datasets loads and goes
+	 * through the full training transform without a problem */
+	struct { const char *split; struct ul_label_rules rules; int seg_points, kpt_count; } sets[] = {
+		{ "coco8/images/train", { UL_TASK_DETECT, 80, 0, 0 }, 0, 0 },
+		{ "coco128/images/train", { UL_TASK_DETECT, 80, 0, 0 }, 0, 0 },
+		{ "coco8-seg/images/train", { UL_TASK_SEGMENT, 80, 0, 0 }, UL_SEGMENT_POINTS, 0 },
+		{ "coco8-pose/images/train", { UL_TASK_POSE, 1, 17, 3 }, 0, 17 },
+		{ "dota8/images/train", { UL_TASK_OBB, 15, 0, 0 }, 100, 0 },
+	};
+	for (size_t k = 0; k < sizeof sets / sizeof *sets; k++) {
+		struct ul_loader_options d = options(true, 4, 2);
+		d.imgsz = 160, d.rules = sets[k].rules, d.seg_points = sets[k].seg_points;
+		d.kpt_count = sets[k].kpt_count, d.kpt_dims = sets[k].kpt_count ? 3 : 0;
+		d.augment = (struct ul_augment){ .mosaic = 1, .translate = 0.1, .scale = 0.5, .hsv_h = 0.015, .hsv_s = 0.7,
+						 .hsv_v = 0.4, .fliplr = 0.5 };
+		jv where = entries(sets[k].split);
+		int images = 0, failed = ul_loader_open(&l, where, &d, &err);
+		if (!failed && !(failed = ul_loader_start(&l, 0, &err)))
+			for (struct ul_batch *batch; (batch = ul_loader_next(&l, &err)); ul_loader_release(&l, batch))
+				images += batch->n;
+		if (failed || jv_invalid_has_msg(jv_copy(err)))
+			jv_free(jv_invalid_get_msg(err)), err = jv_invalid(), failed = 1;
+		ok(!failed && images == l.n && jv_array_length(jv_copy(l.skipped)) == 0, "%s: %d images through the transforms",
+		   sets[k].split, images);
+		if (!failed || l.images)
+			ul_loader_close(&l);
+		jv_free(where);
+	}
+
 	/* bad files in a copy of coco8's train images */
 	ok(scratch_begin() != NULL, "a scratch folder");
-	char cmd[1024], path[512];
+	char cmd[4096], path[512];
 	snprintf(cmd, sizeof cmd, "mkdir -p %s/images %s/labels && cp %s/images/train/* %s/images && cp %s/labels/train/* %s/labels",
 		 scratch_dir, scratch_dir, dataset_path(path, sizeof path, "coco8"), scratch_dir, path, scratch_dir);
 	ok(system(cmd) == 0, "coco8 copied");
@@ -157,7 +187,8 @@ int main(void)
 	snprintf(path, sizeof path, "%s/images", scratch_dir);
 	jv copy = jv_array_append(jv_array(), jv_string(path));
 	t = options(true, 4, 2);
-	ok(ul_loader_open(&l, copy, &t, &err) == 0 && l.n == 3, "the broken label file's image is left out (%d left)", l.n);
+	int opened = ul_loader_open(&l, copy, &t, &err);
+	ok(opened == 0 && l.n == 3, "the broken label file's image is left out (%d left)", l.n);
 	jv first = jv_array_get(jv_copy(l.skipped), 0);
 	jv problem = jv_object_get(jv_copy(first), jv_string("problem"));
 	ok(jv_get_kind(problem) == JV_KIND_STRING && strstr(jv_string_value(problem), "line 1"), "and named: %s",
