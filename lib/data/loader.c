@@ -11,6 +11,7 @@
 #include "core/random.h"
 #include "data/image_probe.h"
 #include "data/letterbox.h"
+#include "data/multi_scale.h"
 #include "data/sample_load.h"
 #include "data/split_files.h"
 
@@ -29,7 +30,8 @@ int ul_loader_options_from_args(struct ul_loader_options *o, jv args, bool train
 	if (ul_run_number(args, "imgsz", &imgsz, err) || ul_run_number(args, "batch", &batch, err) ||
 	    ul_run_number(args, "workers", &workers, err) || ul_run_number(args, "seed", &seed, err) ||
 	    ul_run_number(args, "single_cls", &single_cls, err) || ul_run_number(args, "rect", &rect, err) ||
-	    (train && ul_run_number(args, "fraction", &fraction, err)))
+	    (train && (ul_run_number(args, "fraction", &fraction, err) ||
+		       ul_run_number(args, "multi_scale", &o->multi_scale, err))))
 		return -1;
 	if (train && (ul_run_number(args, "mosaic", &a->mosaic, err) || ul_run_number(args, "mixup", &a->mixup, err) ||
 		      ul_run_number(args, "cutmix", &a->cutmix, err) || ul_run_number(args, "degrees", &a->degrees, err) ||
@@ -170,8 +172,11 @@ int ul_loader_open(struct ul_loader *l, jv entries, const struct ul_loader_optio
 		ul_loader_close(l);
 		return ul_invalid(err, "out of memory");
 	}
-	/* every slot holds the largest frame */
-	size_t frame = (size_t)o->imgsz * o->imgsz;
+	/* every slot holds the largest frame, twice with multi_scale (the
+	 * batch at imgsz, then resized) */
+	int side = o->multi_scale > 0 ? ul_multi_scale_max(o->imgsz, o->multi_scale, o->stride) : o->imgsz;
+	side = side > o->imgsz ? side : o->imgsz;
+	size_t frame = (size_t)side * side;
 	for (int k = 0; o->rect && k < l->batches; k++)
 		if ((size_t)l->shapes[k][0] * l->shapes[k][1] > frame)
 			frame = (size_t)l->shapes[k][0] * l->shapes[k][1];
@@ -187,7 +192,9 @@ int ul_loader_open(struct ul_loader *l, jv entries, const struct ul_loader_optio
 		b->slot = s, b->error = jv_null();
 		b->images = malloc(sizeof *b->images * frame * 3 * o->batch);
 		b->index = malloc(sizeof *b->index * o->batch);
-		ok = b->images && b->index;
+		if (o->multi_scale > 0)
+			b->resized = malloc(sizeof *b->resized * frame * 3 * o->batch);
+		ok = b->images && b->index && (o->multi_scale <= 0 || b->resized);
 	}
 	if (!ok) {
 		ul_loader_close(l);
@@ -334,6 +341,22 @@ static int add_labels(struct ul_batch *b, const struct ul_sample *s, int image, 
 	return 0;
 }
 
+/* multi_scale: batch k resized to its drawn frame; labels, normalised,
+ * stay as they are. */
+static int rescale(const struct ul_loader *l, int k, struct ul_batch *b, jv *err)
+{
+	uint64_t rng = ul_mix64(l->o.seed ^ 0x6d756c7469ull) ^ ul_mix64(((uint64_t)l->epoch << 32) + (uint64_t)k);
+	int h, w;
+	ul_multi_scale_shape(&rng, l->o.imgsz, l->o.multi_scale, l->o.stride, b->h, b->w, &h, &w);
+	if (h == b->h && w == b->w)
+		return 0;
+	if (ul_resize_bilinear_f32(b->images, b->n, b->h, b->w, b->resized, h, w))
+		return ul_invalid(err, "out of memory");
+	float *swap = b->images;
+	b->images = b->resized, b->resized = swap, b->h = h, b->w = w;
+	return 0;
+}
+
 /* Batch k into b. */
 static int make_batch(struct ul_loader *l, int k, struct ul_batch *b, struct ul_sample *s, jv *err)
 {
@@ -354,7 +377,7 @@ static int make_batch(struct ul_loader *l, int k, struct ul_batch *b, struct ul_
 		if (add_labels(b, s, j, l->o.single_cls))
 			return ul_invalid(err, "out of memory");
 	}
-	return 0;
+	return l->o.multi_scale > 0 ? rescale(l, k, b, err) : 0;
 }
 
 /* --- the workers and the queue ------------------------------------------------ */
@@ -477,7 +500,7 @@ void ul_loader_close(struct ul_loader *l)
 	}
 	free(l->images);
 	for (int s = 0; l->slots && s < l->depth; s++) {
-		free(l->slots[s].images), free(l->slots[s].labels), free(l->slots[s].index);
+		free(l->slots[s].images), free(l->slots[s].labels), free(l->slots[s].index), free(l->slots[s].resized);
 		jv_free(l->slots[s].error);
 	}
 	free(l->slots), free(l->order), free(l->shapes), free(l->buffer);

@@ -37,6 +37,7 @@ struct ul_loader_options {
 	bool shuffle;              /* a new order every epoch (training) */
 	struct ul_augment augment; /* training only */
 	double fraction;           /* of the split's images, its leading part */
+	double multi_scale;        /* training: each batch resized around imgsz (data/multi_scale.h) */
 	bool single_cls;           /* every class becomes 0 */
 	enum ul_cache cache;
 	uint64_t seed;
@@ -51,6 +52,7 @@ struct ul_batch {
 	size_t nlabels, cap_labels;
 	int *index;                /* each image's index in the set */
 	/* the loader's own */
+	float *resized;            /* multi_scale: the other buffer */
 	int slot, id;              /* its place in the ring, the batch it holds */
 	bool ready;
 	jv error;                  /* a message when it could not be made */
