@@ -9,6 +9,7 @@
 #include "config/run_args.h"
 #include "core/error.h"
 #include "core/random.h"
+#include "data/image_cache.h"
 #include "data/image_probe.h"
 #include "data/letterbox.h"
 #include "data/multi_scale.h"
@@ -45,10 +46,9 @@ int ul_loader_options_from_args(struct ul_loader_options *o, jv args, bool train
 	int kind = jv_get_kind(cache);
 	if (kind == JV_KIND_TRUE || (kind == JV_KIND_STRING && !strcmp(jv_string_value(cache), "ram")))
 		o->cache = UL_CACHE_RAM;
-	bool disk = kind == JV_KIND_STRING && !strcmp(jv_string_value(cache), "disk");
+	else if (kind == JV_KIND_STRING && !strcmp(jv_string_value(cache), "disk"))
+		o->cache = UL_CACHE_DISK;
 	jv_free(cache);
-	if (disk)
-		return ul_invalid(err, "cache=disk is not built yet; cache=ram keeps the decoded images in memory");
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 	o->imgsz = (int)imgsz, o->batch = (int)batch * (train ? 1 : 2), o->seed = (uint64_t)seed;
 	o->workers = (int)(workers < cores ? workers : cores);
@@ -236,7 +236,10 @@ static int load_image(struct ul_loader *l, int i, struct ul_sample *out, jv *err
 	pthread_mutex_lock(&im->lock);
 	int rc = 0;
 	bool loaded = false;
-	if (!im->cached.rgb) {
+	if (!im->cached.rgb && l->o.cache == UL_CACHE_DISK) {
+		rc = ul_image_cache_load(im->path, l->o.imgsz, &im->cached, err);
+		loaded = !rc;
+	} else if (!im->cached.rgb) {
 		struct ul_image raw = { 0 };
 		rc = ul_image_decode(im->path, &raw, err);
 		if (!rc && (rc = ul_image_long_side(&raw, l->o.imgsz, &im->cached)))
@@ -250,7 +253,7 @@ static int load_image(struct ul_loader *l, int i, struct ul_sample *out, jv *err
 	if (!rc)
 		memcpy(out->img.rgb, im->cached.rgb, bytes), out->img.w = im->cached.w, out->img.h = im->cached.h;
 	pthread_mutex_unlock(&im->lock);
-	if (loaded && l->o.cache == UL_CACHE_NONE)
+	if (loaded && l->o.cache != UL_CACHE_RAM)
 		buffer_admit(l, i);
 	if (rc)
 		return -1;

@@ -13,7 +13,8 @@
  * of workers. Label files are read once, at open; with cache=ram each
  * image is decoded and resized once, the first time it is used; without,
  * the last min(N, 8 batch, 1000) images loaded stay decoded, as
- * Ultralytics' buffer keeps them for its mosaics. */
+ * Ultralytics' buffer keeps them for its mosaics, and with cache=disk they
+ * are read from the state directory's image cache (data/image_cache.h). */
 #ifndef UL_DATA_LOADER_H
 #define UL_DATA_LOADER_H
 
@@ -27,7 +28,7 @@
 #include "data/labels.h"
 #include "data/sample.h"
 
-enum ul_cache { UL_CACHE_NONE, UL_CACHE_RAM };
+enum ul_cache { UL_CACHE_NONE, UL_CACHE_RAM, UL_CACHE_DISK };
 
 struct ul_loader_options {
 	int imgsz, batch, workers, stride;

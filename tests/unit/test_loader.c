@@ -1,7 +1,7 @@
 /* The data loader (lib/data/loader) on the real coco8: validation rect
  * batches with Ultralytics' frames (worked by hand from the image sizes),
  * labels that follow the letterbox, the same batches with 0, 1 or 3
- * workers and with cache=ram, augmented ones the same with 1 or 4 workers
+ * workers and with cache=ram or cache=disk, augmented ones the same with 1 or 4 workers
  * and through a decoded-image buffer smaller than the set,
  * fraction and single_cls, every detection-family dataset of shared/
  * through the full transform, and bad files: a
@@ -102,7 +102,31 @@ int main(void)
 	   "an epoch's batches are the same bytes with 0, 1 and 3 workers");
 	ok(nram == n0 && !memcmp(w0, ram, n0), "and with cache=ram");
 	ok(nnext == n0 && memcmp(w0, next, n0) != 0, "the next epoch comes in another order");
-	free(w0), free(w1), free(w3), free(ram), free(next);
+
+	/* cache=disk: the same bytes, one entry per image in the state
+	 * directory, read back by the next loader, a damaged entry rewritten */
+	char home[] = "/tmp/ul-home-XXXXXX", listing[600];
+	ok(mkdtemp(home) != NULL, "a state directory");
+	setenv("UL_HOME", home, 1);
+	t.cache = UL_CACHE_DISK;
+	size_t ndisk, nagain;
+	char *disk = epoch_bytes(train, &t, 1, &ndisk);
+	snprintf(listing, sizeof listing, "test $(ls %s/cache/images | wc -l) -eq 4", home);
+	ok(ndisk == n0 && !memcmp(w0, disk, n0) && system(listing) == 0, "cache=disk: the same bytes, 4 entries written");
+	snprintf(listing, sizeof listing, "f=$(ls %s/cache/images/* | head -1) && head -c 100 $f > $f.cut && mv $f.cut $f", home);
+	ok(system(listing) == 0, "one entry cut short");
+	char *again = epoch_bytes(train, &t, 1, &nagain);
+	ok(nagain == n0 && !memcmp(w0, again, n0), "read back (the cut one decoded again): the same bytes");
+	snprintf(listing, sizeof listing,
+		 "for f in %s/cache/images/*; do printf '\\377\\0\\377' | dd of=$f bs=1 seek=100 conv=notrunc 2>/dev/null; done", home);
+	size_t nedited;
+	char *edited = system(listing) == 0 ? epoch_bytes(train, &t, 1, &nedited) : NULL;
+	ok(edited && nedited == n0 && memcmp(w0, edited, n0) != 0, "entries edited in place show in the batches: they are read");
+	free(edited);
+	snprintf(listing, sizeof listing, "rm -rf %s", home);
+	ok(system(listing) == 0, "state directory removed");
+	unsetenv("UL_HOME");
+	free(w0), free(w1), free(w3), free(ram), free(next), free(disk), free(again);
 
 	t = options(true, 4, 0);
 	t.fraction = 0.5, t.single_cls = true;
