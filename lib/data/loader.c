@@ -327,17 +327,31 @@ static int sample_at(struct ul_loader *l, int p, int w, int h, struct ul_sample 
 	return ul_invalid(err, "no image of the set can be loaded any more");
 }
 
+/* The sample's instances as the batch's labels, normalised to its frame,
+ * and their keypoints likewise (x / w, y / h, visibility as it is), as
+ * Ultralytics' Format hands them to the loss. */
 static int add_labels(struct ul_batch *b, const struct ul_sample *s, int image, bool single_cls)
 {
-	if (b->nlabels + (size_t)s->n > b->cap_labels) {
-		size_t cap = (b->nlabels + (size_t)s->n) * 2;
+	size_t per = (size_t)s->kpt_count * s->kpt_dims, need = b->nlabels + (size_t)s->n;
+	if (need > b->cap_labels) {
+		size_t cap = need * 2;
 		struct ul_label *grown = realloc(b->labels, sizeof *grown * cap);
-		if (!grown)
+		if (grown)
+			b->labels = grown;
+		float *kpts = per ? realloc(b->keypoints, sizeof *kpts * per * cap) : NULL;
+		if (kpts)
+			b->keypoints = kpts;
+		if (!grown || (per && !kpts))
 			return -1;
-		b->labels = grown, b->cap_labels = cap;
+		b->cap_labels = cap;
 	}
 	for (int i = 0; i < s->n; i++) {
-		const float *x = s->boxes + 4 * i;
+		const float *x = s->boxes + 4 * i, *k = s->keypoints + per * i;
+		float *out = b->keypoints + per * b->nlabels;
+		for (size_t d = 0; d < per; d++) {
+			size_t axis = d % (size_t)s->kpt_dims;
+			out[d] = axis == 0 ? k[d] / b->w : axis == 1 ? k[d] / b->h : k[d];
+		}
 		b->labels[b->nlabels++] = (struct ul_label){ image, single_cls ? 0 : s->cls[i], (x[0] + x[2]) / 2 / b->w,
 							     (x[1] + x[3]) / 2 / b->h, (x[2] - x[0]) / b->w, (x[3] - x[1]) / b->h };
 	}
@@ -504,6 +518,7 @@ void ul_loader_close(struct ul_loader *l)
 	free(l->images);
 	for (int s = 0; l->slots && s < l->depth; s++) {
 		free(l->slots[s].images), free(l->slots[s].labels), free(l->slots[s].index), free(l->slots[s].resized);
+		free(l->slots[s].keypoints);
 		jv_free(l->slots[s].error);
 	}
 	free(l->slots), free(l->order), free(l->shapes), free(l->buffer);

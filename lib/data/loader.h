@@ -50,6 +50,7 @@ struct ul_batch {
 	int n, h, w;
 	float *images;             /* n x h x w x 3, in [0, 1] */
 	struct ul_label *labels;   /* image: the place in the batch; boxes normalised to the frame */
+	float *keypoints;          /* pose: each label's kpt_count x kpt_dims, x and y normalised to the frame */
 	size_t nlabels, cap_labels;
 	int *index;                /* each image's index in the set */
 	/* the loader's own */

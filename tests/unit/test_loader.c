@@ -199,6 +199,51 @@ int main(void)
 		jv_free(where);
 	}
 
+	/* pose: every keypoint of the batches is its label file's, through the
+	 * letterbox into the frame and normalised to it */
+	struct ul_loader_options pose = options(false, 4, 0);
+	pose.rules = (struct ul_label_rules){ UL_TASK_POSE, 1, 17, 3 }, pose.kpt_count = 17, pose.kpt_dims = 3;
+	jv pose_val = entries("coco8-pose/images/val");
+	int compared = 0;
+	double worst = 0;
+	if (!ul_loader_open(&l, pose_val, &pose, &err) && !ul_loader_start(&l, 0, &err))
+		for (struct ul_batch *batch; (batch = ul_loader_next(&l, &err)); ul_loader_release(&l, batch)) {
+			size_t label = 0;
+			for (int j = 0; j < batch->n; j++) {
+				const struct ul_loader_image *im = &l.images[batch->index[j]];
+				int rw, rh;
+				ul_long_side_size(im->w, im->h, 640, &rw, &rh);
+				struct ul_letterbox plan = ul_letterbox_plan(rw, rh, batch->w, batch->h, false);
+				/* the label file's rows (its text is not NUL-ended), in order, as the batch has them */
+				char *text = strndup(im->labels ? im->labels : "", im->labels ? im->len : 0);
+				for (const char *row = text; row && *row && label < batch->nlabels; label++) {
+					double v[56];
+					int n = 0;
+					char *end;
+					for (const char *q = row; n < 56; q = end) {
+						v[n] = strtod(q, &end);
+						if (end == q)
+							break;
+						n++;
+					}
+					for (int k = 0; n == 56 && k < 17; k++, compared++) {
+						const float *p = batch->keypoints + (label * 17 + k) * 3;
+						double x = (v[5 + 3 * k] * rw * plan.ratio + plan.left) / batch->w;
+						double y = (v[6 + 3 * k] * rh * plan.ratio + plan.top) / batch->h;
+						worst = fmax(worst, fmax(fabs(p[0] - x), fabs(p[1] - y)));
+						worst = fmax(worst, fabs(p[2] - v[7 + 3 * k]));
+					}
+					row = strchr(row, '\n');
+					row = row ? row + 1 : NULL;
+				}
+				free(text);
+			}
+		}
+	ok(compared == 17 * 14 && worst < 1e-5, "coco8-pose: %d keypoints, each its file's through the letterbox (worst %.2g)",
+	   compared, worst);
+	ul_loader_close(&l);
+	jv_free(pose_val);
+
 	/* bad files in a copy of coco8's train images */
 	ok(scratch_begin() != NULL, "a scratch folder");
 	char cmd[4096], path[512];
