@@ -75,16 +75,16 @@ static int mosaic(const struct ul_sample_source *src, int index, int imgsz, uint
 }
 
 /* The transforms before the mixing ones (v8_transforms' pre_transform):
- * a mosaic, or the image as loaded, then the random perspective into
- * imgsz x imgsz, which centres either in the frame. */
-static int pre_transform(const struct ul_augment *a, int imgsz, const struct ul_sample_source *src, int index,
-			 uint64_t *rng, struct ul_sample *out, jv *err)
+ * a mosaic, or the image as loaded, then the random perspective into the
+ * w x h frame, which centres either in it. */
+static int pre_transform(const struct ul_augment *a, int imgsz, int w, int h, const struct ul_sample_source *src,
+			 int index, uint64_t *rng, struct ul_sample *out, jv *err)
 {
 	ul_sample_free(out);
 	if (happens(rng, a->mosaic) ? mosaic(src, index, imgsz, rng, out, err) : load(src, index, out, err))
 		return -1;
 	struct ul_perspective p = { a->degrees, a->translate, a->scale, a->shear, a->perspective };
-	return ul_random_perspective(out, &p, imgsz, imgsz, rng) ? ul_invalid(err, "out of memory") : 0;
+	return ul_random_perspective(out, &p, w, h, rng) ? ul_invalid(err, "out of memory") : 0;
 }
 
 /* MixUp or CutMix (mix) with another image through the same pre_transform. */
@@ -94,17 +94,17 @@ static int mix_in(const struct ul_augment *a, int imgsz, const struct ul_sample_
 	int other = (int)(ul_random_unit(rng) * src->n);
 	struct ul_sample b;
 	ul_sample_init(&b, s->seg_points, s->kpt_count, s->kpt_dims);
-	int rc = pre_transform(a, imgsz, src, other < src->n ? other : src->n - 1, rng, &b, err);
+	int rc = pre_transform(a, imgsz, s->img.w, s->img.h, src, other < src->n ? other : src->n - 1, rng, &b, err);
 	if (!rc && mix(s, &b, rng) < 0)
 		rc = ul_invalid(err, "out of memory mixing images");
 	ul_sample_free(&b);
 	return rc;
 }
 
-int ul_augment_train(const struct ul_augment *a, int imgsz, const struct ul_sample_source *src, int index,
-		     uint64_t *rng, struct ul_sample *out, jv *err)
+int ul_augment_train(const struct ul_augment *a, int imgsz, int w, int h, const struct ul_sample_source *src,
+		     int index, uint64_t *rng, struct ul_sample *out, jv *err)
 {
-	if (pre_transform(a, imgsz, src, index, rng, out, err) ||
+	if (pre_transform(a, imgsz, w, h, src, index, rng, out, err) ||
 	    (happens(rng, a->mixup) && mix_in(a, imgsz, src, rng, out, ul_mixup, err)) ||
 	    (happens(rng, a->cutmix) && mix_in(a, imgsz, src, rng, out, ul_cutmix, err)))
 		return -1;

@@ -37,11 +37,12 @@ struct ul_sample_source {
 	void *ctx;
 };
 
-/* Image `index` of src through the training transforms, into out
- * (initialised for the source's point counts), imgsz x imgsz. 0, or -1 with
- * a message in *err. */
-int ul_augment_train(const struct ul_augment *a, int imgsz, const struct ul_sample_source *src, int index,
-		     uint64_t *rng, struct ul_sample *out, jv *err);
+/* Image `index` of src (loaded at imgsz) through the training transforms,
+ * into out (initialised for the source's point counts), a w x h frame:
+ * imgsz square, or a rect training batch's shape. 0, or -1 with a message
+ * in *err. */
+int ul_augment_train(const struct ul_augment *a, int imgsz, int w, int h, const struct ul_sample_source *src,
+		     int index, uint64_t *rng, struct ul_sample *out, jv *err);
 
 /* Ultralytics' LetterBox on a sample: the image resized into w x h (not
  * above its size without scaleup), centred on 114, its instances moved

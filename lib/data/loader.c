@@ -53,8 +53,11 @@ int ul_loader_options_from_args(struct ul_loader_options *o, jv args, bool train
 	o->imgsz = (int)imgsz, o->batch = (int)batch * (train ? 1 : 2), o->seed = (uint64_t)seed;
 	o->workers = (int)(workers < cores ? workers : cores);
 	o->fraction = fraction, o->single_cls = single_cls != 0;
-	/* validation always runs on rect frames, training on them when asked */
+	/* validation always runs on rect frames, training on them when asked,
+	 * and then without the transforms that mix images (as Ultralytics) */
 	o->rect = !train || rect != 0, o->pad = train ? 0 : 0.5, o->shuffle = train && !rect;
+	if (train && rect)
+		a->mosaic = a->mixup = a->cutmix = 0;
 	return o->imgsz > 0 && o->batch > 0 ? 0 : ul_invalid(err, "imgsz and batch must be positive");
 }
 
@@ -281,8 +284,8 @@ static int source_load(void *ctx, int index, struct ul_sample *out, jv *err)
 	return rc;
 }
 
-/* Image `index` as the sample at place p of the epoch: transformed for
- * training, letterboxed into the frame for validation. *failed: the image
+/* Image `index` as the sample at place p of the epoch: transformed into
+ * the frame for training, letterboxed into it for validation. *failed: the image
  * that could not be loaded, or -1 when the failure was not an image's. */
 static int make_sample(struct ul_loader *l, int p, int index, int w, int h, struct ul_sample *s, int *failed, jv *err)
 {
@@ -290,8 +293,8 @@ static int make_sample(struct ul_loader *l, int p, int index, int w, int h, stru
 	struct loads loads = { l, -1 };
 	struct ul_sample_source src = { l->n, source_load, &loads };
 	int rc;
-	if (l->o.train && !l->o.rect)
-		rc = ul_augment_train(&l->o.augment, l->o.imgsz, &src, index, &rng, s, err);
+	if (l->o.train)
+		rc = ul_augment_train(&l->o.augment, l->o.imgsz, w, h, &src, index, &rng, s, err);
 	else if (!(rc = source_load(&loads, index, s, err)) && ul_letterbox_sample(s, w, h, l->o.train))
 		rc = ul_invalid(err, "out of memory");
 	*failed = loads.failed;

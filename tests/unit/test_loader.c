@@ -140,6 +140,19 @@ int main(void)
 	ul_loader_release(&l, b);
 	ul_loader_close(&l);
 
+	/* rect training: the frames of set_rectangle without padding (by
+	 * aspect 034 425/640, 025 426/640 | 030 428/640, 009 480/640: h =
+	 * ceil(0.6656 x 20) x 32 = 448, then ceil(0.75 x 20) x 32 = 480), the
+	 * transforms into them, and no shuffling */
+	t = options(true, 2, 0);
+	t.rect = true, t.shuffle = false, t.augment = (struct ul_augment){ .translate = 0.1, .scale = 0.5, .fliplr = 0.5 };
+	int frames = 0;
+	if (!ul_loader_open(&l, train, &t, &err) && !ul_loader_start(&l, 0, &err))
+		for (struct ul_batch *batch; (batch = ul_loader_next(&l, &err)); ul_loader_release(&l, batch))
+			frames += (frames == 0 && batch->h == 448 && batch->w == 640) || (frames == 1 && batch->h == 480 && batch->w == 640);
+	ok(frames == 2, "rect training: frames 448x640 then 480x640");
+	ul_loader_close(&l);
+
 	/* the full training transform, Ultralytics' defaults: the same batches
 	 * with 1 or 4 workers, and not the plain letterboxed ones */
 	t = options(true, 2, 1);
