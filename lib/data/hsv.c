@@ -67,18 +67,6 @@ static const unsigned char SECTOR_RGB[6][3] = { { 0, 3, 1 }, { 2, 0, 1 }, { 1, 0
 
 static unsigned char clamp_byte(int v) { return (unsigned char)(v < 0 ? 0 : v > 255 ? 255 : v); }
 
-/* OpenCV's vector code: sector trunc(h / 30) less its multiples of 6
- * (found through a product with 1/6), every value truncated to a byte. */
-static void hsv_to_rgb_block(const unsigned char *in, unsigned char *out, const float hscale)
-{
-	float h = in[0] * hscale, s = in[1] * (1.0f / 255.0f), v = in[2] * (1.0f / 255.0f), tab[4];
-	float pre = truncf(h);
-	sector_values(v, s, h - pre, true, tab);
-	int sector = (int)(pre - truncf(pre * (1.0f / 6.0f)) * 6.0f);
-	for (int c = 0; c < 3; c++)
-		out[c] = clamp_byte((int)(tab[SECTOR_RGB[sector][c]] * 255.0f));
-}
-
 /* OpenCV's scalar code: grey when s is 0, the hue through fmod, every
  * value rounded to a byte (ties to even, as cvRound). */
 static void hsv_to_rgb_tail(const unsigned char *in, unsigned char *out, const float hscale)
@@ -94,18 +82,37 @@ static void hsv_to_rgb_tail(const unsigned char *in, unsigned char *out, const f
 		out[c] = clamp_byte((int)lrintf(tab[SECTOR_RGB[sector][c]] * 255.0f));
 }
 
+/* OpenCV's vector code over n pixels: sector trunc(h / 30) less its
+ * multiples of 6 (found through a product with 1/6), the sector's values
+ * picked by selects (SECTOR_RGB's rows written out), every value truncated
+ * to a byte. */
+static void hsv_to_rgb_blocks(const unsigned char *in, unsigned char *out, size_t n, const float hscale)
+{
+	for (size_t i = 0; i < n; i++) {
+		float h = in[3 * i] * hscale, s = in[3 * i + 1] * (1.0f / 255.0f), v = in[3 * i + 2] * (1.0f / 255.0f);
+		float pre = truncf(h), f = h - pre;
+		float t0 = v, t1 = v * (1.0f - s), t2 = v * fmaf(-s, f, 1.0f), t3 = v * fmaf(-s, 1.0f - f, 1.0f);
+		int k = (int)(pre - truncf(pre * (1.0f / 6.0f)) * 6.0f);
+		float r = (k == 0) | (k == 5) ? t0 : k == 1 ? t2 : k == 4 ? t3 : t1;
+		float g = (k == 1) | (k == 2) ? t0 : k == 3 ? t2 : k == 0 ? t3 : t1;
+		float b = (k == 3) | (k == 4) ? t0 : k == 5 ? t2 : k == 2 ? t3 : t1;
+		int ri = (int)(r * 255.0f), gi = (int)(g * 255.0f), bi = (int)(b * 255.0f);
+		out[3 * i] = (unsigned char)(ri < 0 ? 0 : ri > 255 ? 255 : ri);
+		out[3 * i + 1] = (unsigned char)(gi < 0 ? 0 : gi > 255 ? 255 : gi);
+		out[3 * i + 2] = (unsigned char)(bi < 0 ? 0 : bi > 255 ? 255 : bi);
+	}
+}
+
 void ul_hsv_to_rgb(const unsigned char *hsv, unsigned char *rgb, int w, int h)
 {
 	const float hscale = 6.0f / HUE_RANGE;
 	int blocks = w - w % HSV2RGB_BLOCK;
-	for (int y = 0; y < h; y++)
-		for (int x = 0; x < w; x++) {
-			size_t i = ((size_t)y * w + x) * 3;
-			if (x < blocks)
-				hsv_to_rgb_block(hsv + i, rgb + i, hscale);
-			else
-				hsv_to_rgb_tail(hsv + i, rgb + i, hscale);
-		}
+	for (int y = 0; y < h; y++) {
+		size_t row = (size_t)y * w * 3;
+		hsv_to_rgb_blocks(hsv + row, rgb + row, (size_t)blocks, hscale);
+		for (int x = blocks; x < w; x++)
+			hsv_to_rgb_tail(hsv + row + 3 * (size_t)x, rgb + row + 3 * (size_t)x, hscale);
+	}
 }
 
 void ul_hsv_gains(uint64_t *rng, double hgain, double sgain, double vgain, double r[3])
