@@ -5,6 +5,7 @@
 
 #include "core/error.h"
 #include "core/random.h"
+#include "data/copy_paste.h"
 #include "data/flip.h"
 #include "data/hsv.h"
 #include "data/letterbox.h"
@@ -75,14 +76,16 @@ static int mosaic(const struct ul_sample_source *src, int index, int imgsz, uint
 }
 
 /* The transforms before the mixing ones (v8_transforms' pre_transform):
- * a mosaic, or the image as loaded, then the random perspective into the
- * w x h frame, which centres either in it. */
+ * a mosaic, or the image as loaded, copy-paste, then the random
+ * perspective into the w x h frame, which centres either in it. */
 static int pre_transform(const struct ul_augment *a, int imgsz, int w, int h, const struct ul_sample_source *src,
 			 int index, uint64_t *rng, struct ul_sample *out, jv *err)
 {
 	ul_sample_free(out);
 	if (happens(rng, a->mosaic) ? mosaic(src, index, imgsz, rng, out, err) : load(src, index, out, err))
 		return -1;
+	if (ul_copy_paste(out, a->copy_paste) < 0)
+		return ul_invalid(err, "out of memory for copy-paste");
 	struct ul_perspective p = { a->degrees, a->translate, a->scale, a->shear, a->perspective };
 	return ul_random_perspective(out, &p, w, h, rng) ? ul_invalid(err, "out of memory") : 0;
 }

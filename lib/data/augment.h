@@ -2,6 +2,7 @@
  * 5.7), and the validation letterbox, on samples:
  *
  *   mosaic (p) of 4, or the image as loaded
+ *   copy-paste (p) of its own instances mirrored, segmentation only
  *   random perspective (degrees, translate, scale, shear, perspective)
  *     into imgsz x imgsz
  *   mixup (p) with another image through the same two steps
@@ -22,7 +23,7 @@
 #include "data/sample.h"
 
 struct ul_augment {
-	double mosaic, mixup, cutmix;
+	double mosaic, mixup, cutmix, copy_paste;
 	double degrees, translate, scale, shear, perspective;
 	double hsv_h, hsv_s, hsv_v;
 	double flipud, fliplr;

@@ -12,6 +12,7 @@
 #include "data/image_cache.h"
 #include "data/image_probe.h"
 #include "data/letterbox.h"
+#include "data/masks.h"
 #include "data/multi_scale.h"
 #include "data/sample_load.h"
 #include "data/split_files.h"
@@ -35,13 +36,20 @@ int ul_loader_options_from_args(struct ul_loader_options *o, jv args, bool train
 		       ul_run_number(args, "multi_scale", &o->multi_scale, err))))
 		return -1;
 	if (train && (ul_run_number(args, "mosaic", &a->mosaic, err) || ul_run_number(args, "mixup", &a->mixup, err) ||
-		      ul_run_number(args, "cutmix", &a->cutmix, err) || ul_run_number(args, "degrees", &a->degrees, err) ||
+		      ul_run_number(args, "cutmix", &a->cutmix, err) || ul_run_number(args, "copy_paste", &a->copy_paste, err) ||
+		      ul_run_number(args, "degrees", &a->degrees, err) ||
 		      ul_run_number(args, "translate", &a->translate, err) || ul_run_number(args, "scale", &a->scale, err) ||
 		      ul_run_number(args, "shear", &a->shear, err) || ul_run_number(args, "perspective", &a->perspective, err) ||
 		      ul_run_number(args, "hsv_h", &a->hsv_h, err) || ul_run_number(args, "hsv_s", &a->hsv_s, err) ||
 		      ul_run_number(args, "hsv_v", &a->hsv_v, err) || ul_run_number(args, "flipud", &a->flipud, err) ||
 		      ul_run_number(args, "fliplr", &a->fliplr, err)))
 		return -1;
+	double mask_ratio, overlap;
+	if (rules->task == UL_TASK_SEGMENT && (ul_run_number(args, "mask_ratio", &mask_ratio, err) ||
+					       ul_run_number(args, "overlap_mask", &overlap, err)))
+		return -1;
+	if (rules->task == UL_TASK_SEGMENT)
+		o->mask_ratio = (int)mask_ratio, o->overlap_mask = overlap != 0;
 	jv cache = jv_object_get(jv_copy(args), jv_string("cache"));
 	int kind = jv_get_kind(cache);
 	if (kind == JV_KIND_TRUE || (kind == JV_KIND_STRING && !strcmp(jv_string_value(cache), "ram")))
@@ -57,7 +65,7 @@ int ul_loader_options_from_args(struct ul_loader_options *o, jv args, bool train
 	 * and then without the transforms that mix images (as Ultralytics) */
 	o->rect = !train || rect != 0, o->pad = train ? 0 : 0.5, o->shuffle = train && !rect;
 	if (train && rect)
-		a->mosaic = a->mixup = a->cutmix = 0;
+		a->mosaic = a->mixup = a->cutmix = a->copy_paste = 0;
 	return o->imgsz > 0 && o->batch > 0 ? 0 : ul_invalid(err, "imgsz and batch must be positive");
 }
 
@@ -361,6 +369,30 @@ static int add_labels(struct ul_batch *b, const struct ul_sample *s, int image, 
 	return 0;
 }
 
+/* segment: the sample's masks into the batch (one for the image, or one
+ * per instance), and its instances put in the masks' order, as Format
+ * does. */
+static int add_masks(const struct ul_loader *l, struct ul_batch *b, struct ul_sample *s, int image)
+{
+	int r = l->o.mask_ratio;
+	b->mask_h = b->h / r, b->mask_w = b->w / r;
+	size_t area = (size_t)b->mask_h * b->mask_w, first = l->o.overlap_mask ? (size_t)image : b->nlabels;
+	size_t need = first + (l->o.overlap_mask ? 1 : (size_t)s->n);
+	if (need > b->cap_masks) {
+		size_t cap = need * 2;
+		uint16_t *grown = realloc(b->masks, sizeof *grown * area * cap);
+		if (!grown)
+			return -1;
+		b->masks = grown, b->cap_masks = cap;
+	}
+	int *order = malloc(sizeof *order * (s->n + 1));
+	int rc = order ? ul_sample_masks(s, r, l->o.overlap_mask, b->masks + area * first, order) : -1;
+	if (!rc)
+		rc = ul_sample_reorder(s, order);
+	free(order);
+	return rc;
+}
+
 /* multi_scale: batch k resized to its drawn frame; labels, normalised,
  * stay as they are. */
 static int rescale(const struct ul_loader *l, int k, struct ul_batch *b, jv *err)
@@ -394,7 +426,7 @@ static int make_batch(struct ul_loader *l, int k, struct ul_batch *b, struct ul_
 		float *dst = b->images + frame * j;
 		for (size_t i = 0; i < frame; i++)
 			dst[i] = table[px[i]];
-		if (add_labels(b, s, j, l->o.single_cls))
+		if ((l->o.mask_ratio && add_masks(l, b, s, j)) || add_labels(b, s, j, l->o.single_cls))
 			return ul_invalid(err, "out of memory");
 	}
 	return l->o.multi_scale > 0 ? rescale(l, k, b, err) : 0;
@@ -521,7 +553,7 @@ void ul_loader_close(struct ul_loader *l)
 	free(l->images);
 	for (int s = 0; l->slots && s < l->depth; s++) {
 		free(l->slots[s].images), free(l->slots[s].labels), free(l->slots[s].index), free(l->slots[s].resized);
-		free(l->slots[s].keypoints);
+		free(l->slots[s].keypoints), free(l->slots[s].masks);
 		jv_free(l->slots[s].error);
 	}
 	free(l->slots), free(l->order), free(l->shapes), free(l->buffer);

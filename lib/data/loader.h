@@ -40,6 +40,8 @@ struct ul_loader_options {
 	double fraction;           /* of the split's images, its leading part */
 	double multi_scale;        /* training: each batch resized around imgsz (data/multi_scale.h) */
 	bool single_cls;           /* every class becomes 0 */
+	int mask_ratio;            /* segment: masks at 1 / mask_ratio of the frame (0: no masks) */
+	bool overlap_mask;         /* one mask an image, instances numbered in it (data/masks.h) */
 	enum ul_cache cache;
 	uint64_t seed;
 	struct ul_label_rules rules;
@@ -52,6 +54,9 @@ struct ul_batch {
 	struct ul_label *labels;   /* image: the place in the batch; boxes normalised to the frame */
 	float *keypoints;          /* pose: each label's kpt_count x kpt_dims, x and y normalised to the frame */
 	size_t nlabels, cap_labels;
+	uint16_t *masks;           /* segment: mask_h x mask_w an image (overlap_mask) or a label, in order */
+	int mask_h, mask_w;
+	size_t cap_masks;          /* masks' room, in masks */
 	int *index;                /* each image's index in the set */
 	/* the loader's own */
 	float *resized;            /* multi_scale: the other buffer */

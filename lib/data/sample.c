@@ -71,6 +71,37 @@ int ul_sample_append(struct ul_sample *dst, const struct ul_sample *src, float d
 	return 0;
 }
 
+/* dst[k] = src[order[k]] for arrays of `per` floats an instance. */
+static void permute(float *dst, const float *src, const int *order, int n, size_t per)
+{
+	for (int k = 0; k < n; k++)
+		memcpy(dst + per * k, src + per * order[k], per * sizeof *dst);
+}
+
+int ul_sample_reorder(struct ul_sample *s, const int *order)
+{
+	size_t sp = seg_floats(s), kp = kpt_floats(s), most = 4 > sp ? 4 : sp;
+	most = most > kp ? most : kp;
+	float *tmp = malloc(sizeof *tmp * most * (s->n + 1));
+	int *cls = malloc(sizeof *cls * (s->n + 1));
+	if (!tmp || !cls) {
+		free(tmp), free(cls);
+		return -1;
+	}
+	for (int k = 0; k < s->n; k++)
+		cls[k] = s->cls[order[k]];
+	memcpy(s->cls, cls, sizeof *cls * s->n);
+	float *arrays[3] = { s->boxes, s->segments, s->keypoints };
+	size_t per[3] = { 4, sp, kp };
+	for (int a = 0; a < 3; a++)
+		if (per[a]) {
+			permute(tmp, arrays[a], order, s->n, per[a]);
+			memcpy(arrays[a], tmp, sizeof *tmp * per[a] * s->n);
+		}
+	free(tmp), free(cls);
+	return 0;
+}
+
 void ul_sample_keep(struct ul_sample *s, const bool *keep)
 {
 	size_t sp = seg_floats(s), kp = kpt_floats(s);

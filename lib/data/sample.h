@@ -39,6 +39,11 @@ int ul_sample_reserve(struct ul_sample *s, int n);
 /* Appends src's instances (of the same shape) moved by (dx, dy). 0 or -1. */
 int ul_sample_append(struct ul_sample *dst, const struct ul_sample *src, float dx, float dy);
 
+/* Puts the instances in that order: instance k becomes the one that was
+ * order[k] (a permutation of 0 .. n-1). 0, or -1 when out of memory (s
+ * then unchanged). */
+int ul_sample_reorder(struct ul_sample *s, const int *order);
+
 /* Keeps the instances whose keep[i] is true, in order. */
 void ul_sample_keep(struct ul_sample *s, const bool *keep);
 

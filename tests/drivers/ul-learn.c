@@ -80,7 +80,7 @@ static jv epoch_record(const struct ul_trainer *t, const struct ul_detect_items 
 /* close_mosaic: the mixing transforms stop for the last epochs. */
 static void close_mosaic(struct ul_loader *l)
 {
-	l->o.augment.mosaic = l->o.augment.mixup = l->o.augment.cutmix = 0;
+	l->o.augment.mosaic = l->o.augment.mixup = l->o.augment.cutmix = l->o.augment.copy_paste = 0;
 }
 
 static int train(struct ul_trainer *t, struct ul_loader *loader, int close_at, double *seconds, jv *err)

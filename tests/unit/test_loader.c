@@ -4,7 +4,8 @@
  * workers and with cache=ram or cache=disk, augmented ones the same with 1 or 4 workers
  * and through a decoded-image buffer smaller than the set,
  * fraction and single_cls, every detection-family dataset of shared/
- * through the full transform, and bad files: a
+ * through the full transform, pose keypoints and segment masks in
+ * batches, and bad files: a
  * label file that breaks the rules is left out at open, an image that no
  * longer decodes is replaced by the next one and named. */
 #include <math.h>
@@ -197,7 +198,7 @@ int main(void)
 		d.imgsz = 160, d.rules = sets[k].rules, d.seg_points = sets[k].seg_points;
 		d.kpt_count = sets[k].kpt_count, d.kpt_dims = sets[k].kpt_count ? 3 : 0;
 		d.augment = (struct ul_augment){ .mosaic = 1, .translate = 0.1, .scale = 0.5, .hsv_h = 0.015, .hsv_s = 0.7,
-						 .hsv_v = 0.4, .fliplr = 0.5 };
+						 .hsv_v = 0.4, .fliplr = 0.5, .copy_paste = sets[k].seg_points ? 0.5 : 0 };
 		jv where = entries(sets[k].split);
 		int images = 0, failed = ul_loader_open(&l, where, &d, &err);
 		if (!failed && !(failed = ul_loader_start(&l, 0, &err)))
@@ -256,6 +257,43 @@ int main(void)
 	   compared, worst);
 	ul_loader_close(&l);
 	jv_free(pose_val);
+
+	/* segment: an overlap mask per image at 1/4 of the frame, each label
+	 * numbered in it (k + 1 for its k-th instance), every pixel of that
+	 * number inside its box */
+	struct ul_loader_options seg = options(false, 4, 2);
+	seg.rules = (struct ul_label_rules){ UL_TASK_SEGMENT, 80, 0, 0 }, seg.seg_points = UL_SEGMENT_POINTS;
+	seg.mask_ratio = 4, seg.overlap_mask = true;
+	jv seg_val = entries("coco8-seg/images/val");
+	long marked = 0, outside = 0;
+	int masks_ok = !ul_loader_open(&l, seg_val, &seg, &err) && !ul_loader_start(&l, 0, &err);
+	for (struct ul_batch *batch; masks_ok && (batch = ul_loader_next(&l, &err)); ul_loader_release(&l, batch)) {
+		masks_ok &= batch->mask_h == batch->h / 4 && batch->mask_w == batch->w / 4;
+		size_t area = (size_t)batch->mask_h * batch->mask_w, first = 0;
+		for (int j = 0; j < batch->n; j++) {
+			const uint16_t *m = batch->masks + area * j;
+			size_t count = 0;
+			while (first + count < batch->nlabels && batch->labels[first + count].image == j)
+				count++;
+			for (size_t p = 0; p < area; p++) {
+				if (!m[p])
+					continue;
+				marked++;
+				if (m[p] > count) {
+					outside++;
+					continue;
+				}
+				const struct ul_label *x = &batch->labels[first + m[p] - 1];
+				float mx = (p % batch->mask_w + 0.5f) / batch->mask_w, my = (p / batch->mask_w + 0.5f) / batch->mask_h;
+				outside += fabsf(mx - x->cx) > x->w / 2 + 2.0f / batch->mask_w || fabsf(my - x->cy) > x->h / 2 + 2.0f / batch->mask_h;
+			}
+			first += count;
+		}
+	}
+	ok(masks_ok && marked > 1000 && outside == 0, "coco8-seg: %ld mask pixels numbered, %ld outside their instance's box",
+	   marked, outside);
+	ul_loader_close(&l);
+	jv_free(seg_val);
 
 	/* bad files in a copy of coco8's train images */
 	ok(scratch_begin() != NULL, "a scratch folder");
