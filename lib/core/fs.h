@@ -16,4 +16,10 @@ int ul_remove_tree(const char *path);
  * place appears whole, and never over one another process made. 0 or -1. */
 int ul_rename_new(const char *from, const char *to);
 
+#include <stddef.h>
+
+/* A whole file read into memory (the caller frees it; not NUL-ended), its
+ * size in *len; NULL when it does not exist or cannot be read. */
+char *ul_read_file(const char *path, size_t *len);
+
 #endif

@@ -8,6 +8,7 @@
 
 #include "config/run_args.h"
 #include "core/error.h"
+#include "core/fs.h"
 #include "core/random.h"
 #include "data/image_cache.h"
 #include "data/image_probe.h"
@@ -71,30 +72,6 @@ int ul_loader_options_from_args(struct ul_loader_options *o, jv args, bool train
 
 /* --- opening -------------------------------------------------------------- */
 
-static char *read_text(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	*len = 0;
-	if (!f)
-		return NULL;
-	char *text = NULL;
-	size_t cap = 0;
-	for (;;) {
-		if (*len == cap) {
-			char *grown = realloc(text, cap = cap ? 2 * cap : 4096);
-			if (!grown)
-				break;
-			text = grown;
-		}
-		size_t got = fread(text + *len, 1, cap - *len, f);
-		if (got == 0)
-			break;
-		*len += got;
-	}
-	fclose(f);
-	return text;
-}
-
 static void skip(struct ul_loader *l, const char *path, jv problem)
 {
 	jv entry = jv_object_set(jv_object(), jv_string("path"), jv_string(path));
@@ -107,7 +84,7 @@ static bool admit(struct ul_loader *l, const char *path, struct ul_loader_image 
 	char label[4096];
 	ul_label_path(path, label, sizeof label);
 	*im = (struct ul_loader_image){ .path = strdup(path) };
-	im->labels = read_text(label, &im->len);
+	im->labels = ul_read_file(label, &im->len);
 	struct ul_image_info info;
 	struct ul_label_check check;
 	if (!ul_image_probe(path, &info)) {

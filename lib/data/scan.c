@@ -8,36 +8,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "core/fs.h"
 #include "core/signals.h"
 #include "data/image_probe.h"
 #include "data/label_cache.h"
 #include "data/split_files.h"
-
-/* A whole small file; NULL when it does not exist or cannot be read. */
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	char *buf = NULL;
-	size_t cap = 0, n = 0;
-	for (;;) {
-		if (n + 4096 > cap) {
-			cap = cap ? cap * 2 : 8192;
-			char *grown = realloc(buf, cap);
-			if (!grown)
-				break;
-			buf = grown;
-		}
-		size_t got = fread(buf + n, 1, cap - n, f);
-		n += got;
-		if (got == 0)
-			break;
-	}
-	fclose(f);
-	*len = n;
-	return buf;
-}
 
 struct split_count {
 	int images, labeled, background, instances, corrupt, duplicates, bad_labels, out_of_range;
@@ -130,7 +105,7 @@ static enum ul_task guess_task(const struct ul_paths *images, int nc)
 	for (size_t i = 0; i < images->n && i < 200; i++) {
 		ul_label_path(images->items[i], label, sizeof label);
 		size_t len;
-		char *text = slurp(label, &len);
+		char *text = ul_read_file(label, &len);
 		if (!text)
 			continue;
 		struct ul_label_check c;
@@ -171,7 +146,7 @@ static void examine(const char *image, const struct ul_label_rules *rules, struc
 	char label[PATH_MAX];
 	ul_label_path(image, label, sizeof label);
 	size_t len;
-	char *text = slurp(label, &len);
+	char *text = ul_read_file(label, &len);
 	if (!text)
 		return;
 	struct ul_label_check c;

@@ -1,5 +1,6 @@
 /* mkdir -p and rm -rf, and that rm -rf never follows a link out. */
 #include <errno.h>
+#include <stdbool.h>
 #include <sys/stat.h>
 
 #include "core/fs.h"
@@ -55,6 +56,23 @@ int main(void)
 	ul_mkdirs(from, 0755);
 	ok(ul_rename_new(from, to) < 0 && errno == EEXIST, "not over one that exists: EEXIST");
 	ok(stat(from, &st) == 0 && stat(to, &st) == 0, "both are left as they were");
+
+	/* a whole file into memory, however long */
+	char big[512];
+	snprintf(big, sizeof big, "%s/big", base);
+	FILE *f = fopen(big, "wb");
+	for (int i = 0; f && i < 30000; i++)
+		fputc('a' + i % 26, f);
+	if (f)
+		fclose(f);
+	size_t len = 1;
+	char *text = ul_read_file(big, &len);
+	bool same = text && len == 30000;
+	for (size_t i = 0; same && i < len; i++)
+		same = text[i] == 'a' + (int)(i % 26);
+	ok(same, "read_file reads all 30000 bytes (%zu)", len);
+	free(text);
+	ok(ul_read_file("/nonexistent/file", &len) == NULL && len == 0, "a missing file gives NULL and 0");
 
 	is_int(ul_remove_tree(base), 0, "cleaned up");
 	return done_testing();

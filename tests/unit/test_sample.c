@@ -6,6 +6,7 @@
  * image's pixels. */
 #include <math.h>
 
+#include "core/fs.h"
 #include "data/sample_load.h"
 #include "datasets.h"
 #include "tap.h"
@@ -23,17 +24,6 @@ static struct ul_sample one_instance(float x1, float y1, float x2, float y2)
 	return s;
 }
 
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	char *text = malloc(1 << 16);
-	*len = fread(text, 1, 1 << 16, f);
-	fclose(f);
-	return text;
-}
-
 /* Loads one real image with its labels; the number of instances, -1 on failure. */
 static int load(struct ul_sample *s, const char *set, const char *name, const struct ul_label_rules *rules, int imgsz)
 {
@@ -43,7 +33,7 @@ static int load(struct ul_sample *s, const char *set, const char *name, const st
 	char ipath[600], lpath[600];
 	dataset_path(ipath, sizeof ipath, image), dataset_path(lpath, sizeof lpath, label);
 	size_t len = 0;
-	char *text = slurp(lpath, &len);
+	char *text = ul_read_file(lpath, &len);
 	jv err = jv_invalid();
 	int rc = ul_sample_load(s, ipath, text, len, rules, imgsz, &err);
 	free(text);
