@@ -3,6 +3,9 @@
 #ifndef UL_TESTS_REFERENCE_READ_H
 #define UL_TESTS_REFERENCE_READ_H
 
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,6 +41,47 @@ static inline const unsigned char *tensor_u8(const struct ul_safetensors *st, co
 		return NULL;
 	}
 	return !strcmp(t.dtype, "U8") && t.numel == n ? t.bytes : NULL;
+}
+
+/* A case object's fields (the fixtures' metadata is JSON): a number, or
+ * NAN; an integer, or -1; element i of an array of numbers, or -1; a
+ * boolean; a string into buf ("" when missing). */
+static inline double case_number(jv v, const char *key)
+{
+	jv n = jv_object_get(jv_copy(v), jv_string(key));
+	double d = jv_get_kind(n) == JV_KIND_NUMBER ? jv_number_value(n) : NAN;
+	jv_free(n);
+	return d;
+}
+
+static inline int case_int(jv v, const char *key)
+{
+	double d = case_number(v, key);
+	return isnan(d) ? -1 : (int)d;
+}
+
+static inline int case_element(jv v, const char *key, int i)
+{
+	jv a = jv_array_get(jv_object_get(jv_copy(v), jv_string(key)), i);
+	int n = jv_get_kind(a) == JV_KIND_NUMBER ? (int)jv_number_value(a) : -1;
+	jv_free(a);
+	return n;
+}
+
+static inline bool case_flag(jv v, const char *key)
+{
+	jv b = jv_object_get(jv_copy(v), jv_string(key));
+	bool t = jv_get_kind(b) == JV_KIND_TRUE;
+	jv_free(b);
+	return t;
+}
+
+static inline const char *case_text(jv v, const char *key, char *buf, size_t size)
+{
+	jv s = jv_object_get(jv_copy(v), jv_string(key));
+	snprintf(buf, size, "%s", jv_get_kind(s) == JV_KIND_STRING ? jv_string_value(s) : "");
+	jv_free(s);
+	return buf;
 }
 
 /* The metadata value of key as JSON (strings hold JSON text), or invalid. */

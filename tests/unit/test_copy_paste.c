@@ -15,38 +15,6 @@
 
 #define VECTORS "tests/reference/vectors/"
 
-static int number(jv v, const char *key)
-{
-	jv n = jv_object_get(jv_copy(v), jv_string(key));
-	int d = jv_get_kind(n) == JV_KIND_NUMBER ? (int)jv_number_value(n) : -1;
-	jv_free(n);
-	return d;
-}
-
-static double real(jv v, const char *key)
-{
-	jv n = jv_object_get(jv_copy(v), jv_string(key));
-	double d = jv_get_kind(n) == JV_KIND_NUMBER ? jv_number_value(n) : NAN;
-	jv_free(n);
-	return d;
-}
-
-static int element(jv v, const char *key, int i)
-{
-	jv a = jv_array_get(jv_object_get(jv_copy(v), jv_string(key)), i);
-	int n = jv_get_kind(a) == JV_KIND_NUMBER ? (int)jv_number_value(a) : -1;
-	jv_free(a);
-	return n;
-}
-
-static const char *text(jv v, const char *key, char *buf, size_t size)
-{
-	jv s = jv_object_get(jv_copy(v), jv_string(key));
-	snprintf(buf, size, "%s", jv_get_kind(s) == JV_KIND_STRING ? jv_string_value(s) : "");
-	jv_free(s);
-	return buf;
-}
-
 /* n instances with seg_points-point polygons on img, their boxes given;
  * keypoints (kpt_count of 3 values) may be NULL. */
 static struct ul_sample make(struct ul_image img, int n, const int *cls, const float *boxes, int seg_points,
@@ -85,12 +53,12 @@ static void fixture_cases(const struct ul_safetensors *px, const struct ul_safet
 	int n = (int)(nb / 4), seg_points = n ? (int)(ns / 2 / (size_t)n) : 0, cls[16];
 	jv_array_foreach(cases, i, c) {
 		char name[32], key[96];
-		text(c, "case", name, sizeof name);
-		int w = number(c, "w"), h = number(c, "h"), pasted = number(c, "pasted");
+		case_text(c, "case", name, sizeof name);
+		int w = case_int(c, "w"), h = case_int(c, "h"), pasted = case_int(c, "pasted");
 		for (int k = 0; k < n && k < 16; k++)
-			cls[k] = element(c, "cls_in", k);
+			cls[k] = case_element(c, "cls_in", k);
 		struct ul_sample s = make(formula_image(w, h), n, cls, boxes, seg_points, segments, 0, NULL);
-		int got = ul_copy_paste(&s, real(c, "p"));
+		int got = ul_copy_paste(&s, case_number(c, "p"));
 		snprintf(key, sizeof key, "copy_paste.%s", name);
 		const unsigned char *want = tensor_u8(px, key, (size_t)w * h * 3);
 		size_t bytes = 0;
@@ -98,7 +66,7 @@ static void fixture_cases(const struct ul_safetensors *px, const struct ul_safet
 			bytes += !want || s.img.rgb[b] != want[b];
 		int classes = 0;
 		for (int k = 0; k < s.n; k++)
-			classes += s.cls[k] != element(c, "cls_out", k);
+			classes += s.cls[k] != case_element(c, "cls_out", k);
 		size_t wb = 0, ws = 0;
 		snprintf(key, sizeof key, "copy_paste.%s.boxes", name);
 		float *want_boxes = read_tensor(st, key, &wb);
@@ -107,7 +75,7 @@ static void fixture_cases(const struct ul_safetensors *px, const struct ul_safet
 		bool sized = got == pasted && wb == 4 * (size_t)s.n && ws == 2 * (size_t)seg_points * s.n;
 		size_t labels = sized ? floats_differ(s.boxes, want_boxes, wb) + floats_differ(s.segments, want_segs, ws) : 1;
 		ok(sized && !bytes && !classes && !labels, "p %g: %d of %d pasted as Ultralytics pastes them; %zu bytes, %d "
-		   "classes, %zu label floats differ", real(c, "p"), got, n, bytes, classes, labels);
+		   "classes, %zu label floats differ", case_number(c, "p"), got, n, bytes, classes, labels);
 		free(want_boxes), free(want_segs);
 		ul_sample_free(&s);
 		jv_free(c);

@@ -17,22 +17,6 @@
 
 #define VECTORS "tests/reference/vectors/"
 
-static int number(jv v, const char *key)
-{
-	jv n = jv_object_get(jv_copy(v), jv_string(key));
-	int d = jv_get_kind(n) == JV_KIND_NUMBER ? (int)jv_number_value(n) : -1;
-	jv_free(n);
-	return d;
-}
-
-static const char *text(jv v, const char *key, char *buf, size_t size)
-{
-	jv s = jv_object_get(jv_copy(v), jv_string(key));
-	snprintf(buf, size, "%s", jv_get_kind(s) == JV_KIND_STRING ? jv_string_value(s) : "");
-	jv_free(s);
-	return buf;
-}
-
 static int element(jv array, int i)
 {
 	jv v = jv_array_get(jv_copy(array), i);
@@ -54,7 +38,7 @@ static void fill_cases(const struct ul_safetensors *px, const struct ul_safetens
 	jv fill = meta(st, "fill");
 	jv counts = jv_object_get(jv_copy(fill), jv_string("n")), colours = jv_object_get(jv_copy(fill), jv_string("colour"));
 	jv kinds = jv_object_get(jv_copy(fill), jv_string("kinds"));
-	int w = number(fill, "w"), h = number(fill, "h"), cases = jv_array_length(jv_copy(counts));
+	int w = case_int(fill, "w"), h = case_int(fill, "h"), cases = jv_array_length(jv_copy(counts));
 	size_t row = ((size_t)w * h + 7) / 8, total = 0;
 	const unsigned char *bits = tensor_u8(px, "fill.bits", row * (size_t)cases);
 	float *points = read_tensor(st, "fill.points", &total);
@@ -151,8 +135,8 @@ static size_t differ(const uint16_t *got, const unsigned char *want, size_t n)
 static void mask_set(const struct ul_safetensors *px, const struct ul_safetensors *st, jv set)
 {
 	char name[32], key[96], entry[96], sha[96];
-	text(set, "set", name, sizeof name);
-	int w = number(set, "w"), h = number(set, "h"), n = number(set, "n"), seg_points = number(set, "seg_points");
+	case_text(set, "set", name, sizeof name);
+	int w = case_int(set, "w"), h = case_int(set, "h"), n = case_int(set, "n"), seg_points = case_int(set, "seg_points");
 	snprintf(key, sizeof key, "set.%s.segments", name);
 	size_t count = 0;
 	float *segments = read_tensor(st, key, &count);
@@ -164,7 +148,7 @@ static void mask_set(const struct ul_safetensors *px, const struct ul_safetensor
 	struct ul_sample s = polygons(w, h, n, seg_points, segments);
 	jv ratios = jv_object_get(jv_copy(set), jv_string("ratios"));
 	jv_array_foreach(ratios, k, r) {
-		int ratio = number(r, "ratio"), mw = w / ratio, mh = h / ratio;
+		int ratio = case_int(r, "ratio"), mw = w / ratio, mh = h / ratio;
 		size_t plane = (size_t)mw * mh;
 		uint16_t *masks = malloc(sizeof *masks * plane * (size_t)n);
 		int *order = malloc(sizeof *order * (size_t)n);
@@ -182,7 +166,7 @@ static void mask_set(const struct ul_safetensors *px, const struct ul_safetensor
 		bool identity = true;
 		for (int i = 0; i < n; i++)
 			identity = identity && order[i] == i;
-		if (*text(r, "instances", entry, sizeof entry)) {
+		if (*case_text(r, "instances", entry, sizeof entry)) {
 			wrong = made ? differ(masks, tensor_u8(px, entry, plane * (size_t)n), plane * (size_t)n) : plane * n;
 			ok(made && identity && !wrong, "%s at ratio %d: polygons2masks' %d masks (%zu of %zu values differ)", name,
 			   ratio, n, wrong, plane * (size_t)n);
@@ -192,7 +176,7 @@ static void mask_set(const struct ul_safetensors *px, const struct ul_safetensor
 			bytes[i] = (unsigned char)masks[i];
 		char hex[UL_SHA256_HEX];
 		ul_sha256_hex(bytes, plane * (size_t)n, hex);
-		ok(made && identity && !strcmp(hex, text(r, "instances_sha256", sha, sizeof sha)),
+		ok(made && identity && !strcmp(hex, case_text(r, "instances_sha256", sha, sizeof sha)),
 		   "%s at ratio %d: polygons2masks' masks by SHA-256, in the instances' order", name, ratio);
 		free(bytes);
 		jv_free(want_order);

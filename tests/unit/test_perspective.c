@@ -23,38 +23,7 @@
 
 #define VECTORS "tests/reference/vectors/"
 
-static double number(jv v, const char *key)
-{
-	jv n = jv_object_get(jv_copy(v), jv_string(key));
-	double d = jv_get_kind(n) == JV_KIND_NUMBER ? jv_number_value(n) : NAN;
-	jv_free(n);
-	return d;
-}
-
-static int element(jv v, const char *key, int index)
-{
-	jv a = jv_array_get(jv_object_get(jv_copy(v), jv_string(key)), index);
-	int n = jv_get_kind(a) == JV_KIND_NUMBER ? (int)jv_number_value(a) : -1;
-	jv_free(a);
-	return n;
-}
-
-static bool flag(jv v, const char *key)
-{
-	jv b = jv_object_get(jv_copy(v), jv_string(key));
-	bool t = jv_get_kind(b) == JV_KIND_TRUE;
-	jv_free(b);
-	return t;
-}
-
 /* The string at key, copied into buf ("" when it is not one). */
-static const char *text(jv v, const char *key, char *buf, size_t size)
-{
-	jv s = jv_object_get(jv_copy(v), jv_string(key));
-	snprintf(buf, size, "%s", jv_get_kind(s) == JV_KIND_STRING ? jv_string_value(s) : "");
-	jv_free(s);
-	return buf;
-}
 
 /* How many bytes differ, and by how much at most. */
 static size_t differ(const unsigned char *a, const unsigned char *b, size_t n, int *most)
@@ -73,7 +42,7 @@ static size_t differ(const unsigned char *a, const unsigned char *b, size_t n, i
 static bool fixture_warp(const struct ul_safetensors *st, jv c, struct ul_warp *w)
 {
 	char name[96], key[128];
-	snprintf(key, sizeof key, "matrix.%s", text(c, "name", name, sizeof name));
+	snprintf(key, sizeof key, "matrix.%s", case_text(c, "name", name, sizeof name));
 	size_t n = 0;
 	float *m = read_tensor(st, key, &n);
 	if (!m || n != 9) {
@@ -83,10 +52,10 @@ static bool fixture_warp(const struct ul_safetensors *st, jv c, struct ul_warp *
 	memcpy(w->m, m, sizeof w->m);
 	free(m);
 	jv draws = jv_object_get(jv_copy(c), jv_string("draws"));
-	w->scale = jv_get_kind(draws) == JV_KIND_OBJECT ? number(draws, "s") : 1;
+	w->scale = jv_get_kind(draws) == JV_KIND_OBJECT ? case_number(draws, "s") : 1;
 	jv_free(draws);
-	w->projective = flag(c, "projective");
-	w->out_w = element(c, "out", 0), w->out_h = element(c, "out", 1);
+	w->projective = case_flag(c, "projective");
+	w->out_w = case_element(c, "out", 0), w->out_h = case_element(c, "out", 1);
 	return true;
 }
 
@@ -100,8 +69,8 @@ static void drawn_matrix(jv c, const struct ul_warp *want)
 		return;
 	}
 	jv params = jv_object_get(jv_copy(draws), jv_string("params")), u = jv_object_get(jv_copy(draws), jv_string("u"));
-	struct ul_perspective p = { number(params, "degrees"), number(params, "translate"), number(params, "scale"),
-				    number(params, "shear"), number(params, "perspective") };
+	struct ul_perspective p = { case_number(params, "degrees"), case_number(params, "translate"), case_number(params, "scale"),
+				    case_number(params, "shear"), case_number(params, "perspective") };
 	double draw[UL_PERSPECTIVE_DRAWS];
 	for (int i = 0; i < UL_PERSPECTIVE_DRAWS; i++) {
 		jv x = jv_array_get(jv_copy(u), i);
@@ -109,7 +78,7 @@ static void drawn_matrix(jv c, const struct ul_warp *want)
 		jv_free(x);
 	}
 	struct ul_warp got;
-	ul_perspective_warp(&p, element(c, "in", 0), element(c, "in", 1), want->out_w, want->out_h, draw, &got);
+	ul_perspective_warp(&p, case_element(c, "in", 0), case_element(c, "in", 1), want->out_w, want->out_h, draw, &got);
 	int equal = 0;
 	double worst = 0;
 	for (int i = 0; i < 9; i++) {
@@ -119,7 +88,7 @@ static void drawn_matrix(jv c, const struct ul_warp *want)
 	char name[96];
 	ok(equal == 9 && got.scale == want->scale && got.projective == want->projective,
 	   "%s: T S R P C from its draws is numpy's float32 matrix (%d of 9 equal, off by %.3g at most)",
-	   text(c, "name", name, sizeof name), equal, worst);
+	   case_text(c, "name", name, sizeof name), equal, worst);
 	jv_free(params), jv_free(u), jv_free(draws);
 }
 
@@ -130,10 +99,10 @@ static void pixel_cases(const struct ul_safetensors *images, const struct ul_saf
 	int affine = 0, projective = 0;
 	jv_array_foreach(cases, i, c) {
 		char name[96], image[96], sha[96], key[64];
-		int in_w = element(c, "in", 0), in_h = element(c, "in", 1);
+		int in_w = case_element(c, "in", 0), in_h = case_element(c, "in", 1);
 		struct ul_warp w;
 		if (!fixture_warp(st, c, &w)) {
-			ok(0, "%s: the fixture has its matrix", text(c, "name", name, sizeof name));
+			ok(0, "%s: the fixture has its matrix", case_text(c, "name", name, sizeof name));
 			jv_free(c);
 			continue;
 		}
@@ -141,13 +110,13 @@ static void pixel_cases(const struct ul_safetensors *images, const struct ul_saf
 		struct ul_image src = formula_image(in_w, in_h), out = { 0 };
 		snprintf(key, sizeof key, "input.%dx%d", in_w, in_h);
 		const unsigned char *input = tensor_u8(images, key, (size_t)in_w * in_h * 3);
-		if (input && (i == 0 || !strcmp(text(c, "name", name, sizeof name), "perspective")))
+		if (input && (i == 0 || !strcmp(case_text(c, "name", name, sizeof name), "perspective")))
 			ok(!memcmp(input, src.rgb, (size_t)in_w * in_h * 3), "%s: the formula builds OpenCV's input", key);
-		text(c, "name", name, sizeof name);
+		case_text(c, "name", name, sizeof name);
 		const char *how = w.projective ? "cv2.warpPerspective" : "cv2.warpAffine";
 		size_t n = (size_t)w.out_w * w.out_h * 3;
 		bool warped = ul_warp_image(&src, &w, &out) == 0 && out.w == w.out_w && out.h == w.out_h;
-		if (*text(c, "image", image, sizeof image)) {
+		if (*case_text(c, "image", image, sizeof image)) {
 			const unsigned char *want = tensor_u8(images, image, n);
 			int most = 0;
 			size_t count = want && warped ? differ(out.rgb, want, n, &most) : n;
@@ -159,7 +128,7 @@ static void pixel_cases(const struct ul_safetensors *images, const struct ul_saf
 			char hex[UL_SHA256_HEX] = "";
 			if (warped)
 				ul_sha256_hex(out.rgb, n, hex);
-			ok(warped && !strcmp(hex, text(c, "sha256", sha, sizeof sha)), "%s: %dx%d into %dx%d as %s (SHA-256)",
+			ok(warped && !strcmp(hex, case_text(c, "sha256", sha, sizeof sha)), "%s: %dx%d into %dx%d as %s (SHA-256)",
 			   name, in_w, in_h, w.out_w, w.out_h, how);
 		}
 		affine += !w.projective, projective += w.projective;
@@ -212,19 +181,19 @@ static void label_cases(const struct ul_safetensors *st)
 	jv sets = meta(st, "labels"), cases = meta(st, "cases");
 	jv_array_foreach(sets, i, set) {
 		char name[32], map[32], case_name[96], other[96];
-		text(set, "set", name, sizeof name);
-		int n = (int)number(set, "n"), seg_points = (int)number(set, "seg_points"), kpt_count = (int)number(set, "kpt_count");
+		case_text(set, "set", name, sizeof name);
+		int n = (int)case_number(set, "n"), seg_points = (int)case_number(set, "seg_points"), kpt_count = (int)case_number(set, "kpt_count");
 		size_t nb, ns, nk;
 		float *boxes = labels_tensor(st, name, "in", "boxes", &nb), *keypoints = labels_tensor(st, name, "in", "keypoints", &nk);
 		float *segments = seg_points ? labels_tensor(st, name, "in", "segments", &ns) : NULL;
 		jv maps = jv_object_get(jv_copy(set), jv_string("maps"));
 		jv_array_foreach(maps, k, m) {
-			text(m, "map", map, sizeof map);
-			text(m, "case", case_name, sizeof case_name);
+			case_text(m, "map", map, sizeof map);
+			case_text(m, "case", case_name, sizeof case_name);
 			struct ul_warp w = { 0 };
 			bool found = false;
 			jv_array_foreach(cases, j, c) {
-				if (!found && !strcmp(text(c, "name", other, sizeof other), case_name))
+				if (!found && !strcmp(case_text(c, "name", other, sizeof other), case_name))
 					found = fixture_warp(st, c, &w);
 				jv_free(c);
 			}
