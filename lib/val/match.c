@@ -35,6 +35,12 @@ static int by_iou(const void *pa, const void *pb)
 	return a->det != b->det ? (a->det > b->det) - (a->det < b->det) : (a->gt > b->gt) - (a->gt < b->gt);
 }
 
+static int by_detection(const void *pa, const void *pb)
+{
+	const struct ul_match_pair *a = pa, *b = pb;
+	return (a->det > b->det) - (a->det < b->det);
+}
+
 int ul_match(const struct ul_detection *det, int ndet, const struct ul_gt_box *gt, int ngt, double threshold,
 	     bool *correct, struct ul_match_scratch *s)
 {
@@ -53,14 +59,17 @@ int ul_match(const struct ul_detection *det, int ndet, const struct ul_gt_box *g
 		}
 	}
 	qsort(s->pairs, n, sizeof *s->pairs, by_iou);
-	/* each detection's best pair, in IoU order */
+	/* each detection's best pair, then back in detection order, as
+	 * numpy's unique returns them */
 	size_t kept = 0;
 	for (int i = 0; i < ndet; i++)
 		s->taken[i] = false;
 	for (size_t p = 0; p < n; p++)
 		if (!s->taken[s->pairs[p].det])
 			s->taken[s->pairs[p].det] = true, s->pairs[kept++] = s->pairs[p];
-	/* then each box's best of those */
+	qsort(s->pairs, kept, sizeof *s->pairs, by_detection);
+	/* then each box goes to the first of those that chose it: the
+	 * highest-scoring, detections coming best first */
 	int tp = 0;
 	for (int j = 0; j < ngt; j++)
 		s->taken[j] = false;

@@ -1,8 +1,10 @@
 /* Matching detections to ground truth at one IoU threshold, as
- * Ultralytics' validator does (yolo26.md 6): every (box, detection) pair
- * of the same class with IoU >= threshold, by IoU from the highest; each
- * detection keeps its best pair, then each box keeps the best of those.
- * The matched detections are the true positives. */
+ * Ultralytics' validator does (its match_predictions, numpy path): every
+ * (box, detection) pair of the same class with IoU >= threshold; each
+ * detection keeps its pair of highest IoU; then each box goes to the first
+ * detection, in the order they are given (best score first), that kept
+ * it, not to the one that overlaps it most (numpy's unique reorders the
+ * pairs by detection). The matched detections are the true positives. */
 #ifndef UL_VAL_MATCH_H
 #define UL_VAL_MATCH_H
 
