@@ -43,6 +43,20 @@ static inline const unsigned char *tensor_u8(const struct ul_safetensors *st, co
 	return !strcmp(t.dtype, "U8") && t.numel == n ? t.bytes : NULL;
 }
 
+/* How many of n bytes differ, and by how much at most. */
+static inline size_t bytes_differ(const unsigned char *a, const unsigned char *b, size_t n, int *most)
+{
+	size_t count = 0;
+	*most = 0;
+	for (size_t i = 0; i < n; i++)
+		if (a[i] != b[i]) {
+			count++;
+			int d = abs(a[i] - b[i]);
+			*most = d > *most ? d : *most;
+		}
+	return count;
+}
+
 /* A case object's fields (the fixtures' metadata is JSON): a number, or
  * NAN; an integer, or -1; element i of an array of numbers, or -1; a
  * boolean; a string into buf ("" when missing). */

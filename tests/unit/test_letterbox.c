@@ -19,20 +19,6 @@
 
 #define VECTORS "tests/reference/vectors/"
 
-/* How many bytes differ, and by how much at most. */
-static size_t differ(const unsigned char *a, const unsigned char *b, size_t n, int *most)
-{
-	size_t count = 0;
-	*most = 0;
-	for (size_t i = 0; i < n; i++)
-		if (a[i] != b[i]) {
-			count++;
-			int d = abs(a[i] - b[i]);
-			*most = d > *most ? d : *most;
-		}
-	return count;
-}
-
 static int number(jv object, const char *key, int index)
 {
 	jv v = jv_object_get(jv_copy(object), jv_string(key));
@@ -62,7 +48,7 @@ static void resizes(const struct ul_safetensors *st)
 		int most;
 		size_t n = 0;
 		ok(want && ul_resize_linear(src.rgb, sw, sh, (size_t)sw * 3, got, dw, dh, (size_t)dw * 3) == 0 &&
-		   (n = differ(got, want, (size_t)dw * dh * 3, &most)) == 0,
+		   (n = bytes_differ(got, want, (size_t)dw * dh * 3, &most)) == 0,
 		   "%dx%d to %dx%d: every byte as cv2.resize INTER_LINEAR", sw, sh, dw, dh);
 		if (n)
 			printf("#   %zu of %d bytes differ, by up to %d\n", n, dw * dh * 3, most);
@@ -115,7 +101,7 @@ static void letterboxes(const struct ul_safetensors *st)
 			unsigned char *got = malloc(n);
 			float *f = malloc(n * sizeof *f);
 			int most;
-			ok(want && ul_letterbox_u8(&src, &lb, got) == 0 && differ(got, want, n, &most) == 0,
+			ok(want && ul_letterbox_u8(&src, &lb, got) == 0 && bytes_differ(got, want, n, &most) == 0,
 			   "%s: every byte as cv2.resize and copyMakeBorder", jv_string_value(image));
 			bool exact = ul_letterbox_f32(&src, &lb, f) == 0;
 			for (size_t j = 0; exact && j < n; j++)

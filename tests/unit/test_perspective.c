@@ -23,21 +23,6 @@
 
 #define VECTORS "tests/reference/vectors/"
 
-/* The string at key, copied into buf ("" when it is not one). */
-
-/* How many bytes differ, and by how much at most. */
-static size_t differ(const unsigned char *a, const unsigned char *b, size_t n, int *most)
-{
-	size_t count = 0;
-	*most = 0;
-	for (size_t i = 0; i < n; i++)
-		if (a[i] != b[i]) {
-			count++;
-			*most = abs(a[i] - b[i]) > *most ? abs(a[i] - b[i]) : *most;
-		}
-	return count;
-}
-
 /* The case's map as the fixture holds it. */
 static bool fixture_warp(const struct ul_safetensors *st, jv c, struct ul_warp *w)
 {
@@ -119,7 +104,7 @@ static void pixel_cases(const struct ul_safetensors *images, const struct ul_saf
 		if (*case_text(c, "image", image, sizeof image)) {
 			const unsigned char *want = tensor_u8(images, image, n);
 			int most = 0;
-			size_t count = want && warped ? differ(out.rgb, want, n, &most) : n;
+			size_t count = want && warped ? bytes_differ(out.rgb, want, n, &most) : n;
 			ok(want && warped && count == 0, "%s: %dx%d into %dx%d, every byte as %s", name, in_w, in_h, w.out_w,
 			   w.out_h, how);
 			if (count)
