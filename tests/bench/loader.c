@@ -34,8 +34,14 @@ static double peer(const char *coco128, int imgsz, int images)
 		 python && *python ? python : "python3", source, coco128, imgsz, images);
 	FILE *p = popen(command, "r");
 	double rate = 0;
-	if (p && fscanf(p, "%lf", &rate) != 1)
-		rate = 0;
+	char line[512];
+	/* Ultralytics logs to stdout too: the rate is the last line, a number alone */
+	while (p && fgets(line, sizeof line, p)) {
+		char *end;
+		double v = strtod(line, &end);
+		if (end != line && (*end == '\n' || *end == '\0'))
+			rate = v;
+	}
 	if (p)
 		pclose(p);
 	return rate;
