@@ -3,9 +3,9 @@
  * once, losses and metrics rounded to 5 decimals and every value in
  * "%.6g" whatever digits it carries (2.99e-05 as Python prints it), and
  * MuSGD's eight lr columns. */
+#include "core/fs.h"
 #include "scratch_files.h"
 #include "tap.h"
-#include "core/fs.h"
 #include "val/results_csv.h"
 
 int main(void)
