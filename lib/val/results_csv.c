@@ -14,7 +14,7 @@ static const char *const detect_names[UL_DETECT_RESULT_COLUMNS] = {
 	"metrics/mAP50(B)", "metrics/mAP50-95(B)", "val/box_loss", "val/cls_loss", "val/l1_loss",
 };
 
-int ul_detect_result_names(int groups, const char **names, char (*lr_names)[16])
+int ul_detect_result_names(int groups, const char **names, char (*lr_names)[24])
 {
 	int n = 0;
 	for (int i = 0; i < UL_DETECT_RESULT_COLUMNS; i++)

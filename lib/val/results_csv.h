@@ -14,8 +14,8 @@
 /* The detect columns after epoch and time: train losses, metrics, val
  * losses, then lr/pg0 .. lr/pg<groups - 1> (3, or 8 with MuSGD), into
  * names (room for UL_DETECT_RESULT_COLUMNS + groups; the lr names are
- * written into lr_names, 16 bytes each). The count of names. */
-int ul_detect_result_names(int groups, const char **names, char (*lr_names)[16]);
+ * written into lr_names, 24 bytes each). The count of names. */
+int ul_detect_result_names(int groups, const char **names, char (*lr_names)[24]);
 
 /* Appends a row (and the header first when the file is new or empty).
  * 0, or -1 with a message in *err. */

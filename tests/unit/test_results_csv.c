@@ -14,7 +14,7 @@ int main(void)
 	char path[512];
 	snprintf(path, sizeof path, "%s/results.csv", scratch_dir);
 	const char *names[UL_DETECT_RESULT_COLUMNS + 8];
-	char lr[8][16];
+	char lr[8][24];
 	int n = ul_detect_result_names(3, names, lr);
 	is_int(n, 13, "detect with 3 groups: 13 columns after epoch and time");
 	double first[13] = { 2.768218, 5.5799104, 0.0708598, 0, 0, 0, 0, 3.2712851, 5.4151149, 0.0826803, 0, 0, 0.1 };
