@@ -11,7 +11,7 @@
 
 void ul_val_stats_free(struct ul_val_stats *s)
 {
-	free(s->dets), free(s->target_cls), free(s->correct);
+	free(s->dets), free(s->target_cls), free(s->correct), free(s->class_images);
 	ul_match_scratch_free(&s->match);
 	*s = (struct ul_val_stats){ 0 };
 }
@@ -43,8 +43,23 @@ int ul_val_stats_add(struct ul_val_stats *s, const struct ul_detection *det, int
 		for (int i = 0; i < ndet; i++)
 			d[i].tp[t] = s->correct[i];
 	}
-	for (int j = 0; j < ngt; j++)
-		s->target_cls[s->ntargets++] = gt[j].cls;
+	for (int j = 0; j < ngt; j++) {
+		int cls = gt[j].cls, seen = 0;
+		for (int k = 0; k < j; k++)
+			seen |= gt[k].cls == cls;
+		if (cls >= 0 && (size_t)cls >= s->cap_class_images) {
+			size_t cap = s->cap_class_images;
+			if (ul_grow(&s->class_images, &cap, (size_t)cls + 1, sizeof *s->class_images))
+				return -1;
+			for (size_t k = s->cap_class_images; k < cap; k++)
+				s->class_images[k] = 0;
+			s->cap_class_images = cap;
+		}
+		if (cls >= 0 && !seen)
+			s->class_images[cls]++;
+		s->target_cls[s->ntargets++] = cls;
+	}
+	s->images++;
 	s->ndets += (size_t)ndet;
 	return 0;
 }

@@ -33,6 +33,9 @@ struct ul_val_stats {
 	size_t ntargets, cap_targets;
 	bool *correct;
 	size_t cap_correct;
+	long images;                /* images seen */
+	long *class_images;         /* per class: images holding one of its boxes */
+	size_t cap_class_images;
 	struct ul_match_scratch match;
 };
 

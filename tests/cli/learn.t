@@ -47,6 +47,8 @@ ok "the loss falls ($first -> $last)" awk -v a="$first" -v b="$last" 'BEGIN { ex
 lr1=$(jq -r 'select(.type=="epoch" and .epoch==1) | .lr[0]' "$tmp/out")
 ok "epoch 1's one step is the warmup's first, at rate 0 as Ultralytics' ramp starts ($lr1)" \
 	awk -v lr="$lr1" 'BEGIN { exit !(lr == 0) }'
+like "$(err)" '^ +all +4 +13 ' "stderr ends with Ultralytics' table: all 4 images, 13 instances"
+like "$(err)" '^ +giraffe +1 +2 ' "and a row per class"
 boxes=$(learned .boxes) found=$(learned .found)
 is "$boxes" 13 "coco8's 4 training images hold 13 boxes"
 if [ "$UL_SAN" != 1 ]; then

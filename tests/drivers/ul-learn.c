@@ -10,8 +10,9 @@
  * `learned` record: precision, recall, mAP50 and mAP50-95 as Ultralytics
  * computes them (lib/val/ap), the ground-truth boxes and how many of them a
  * detection of the right class found at IoU 0.5 at the confidence those P
- * and R are taken at, and the training's seconds and images per second.
- * Built for the tests only, never installed. */
+ * and R are taken at, and the training's seconds and images per second;
+ * Ultralytics' closing table goes to stderr. Built for the tests only,
+ * never installed. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +30,7 @@
 #include "train/trainer.h"
 #include "val/e2e_decode.h"
 #include "val/ap.h"
+#include "val/val_table.h"
 
 static const struct ul_arg learn_args[] = {
 	{ "on", UL_ARG_STRING, "val", "the split to count found boxes on: val or train" },
@@ -128,7 +130,8 @@ static int boxes_of(const struct ul_batch *batch, int b, struct ul_gt_box *gt)
 
 /* The EMA over the validation batches, into the metrics. A net per frame
  * shape, made when the shape changes. */
-static int validate(const struct ul_trainer *t, struct ul_loader *loader, double conf, jv found, jv *result, jv *err)
+static int validate(const struct ul_trainer *t, struct ul_loader *loader, double conf, jv names, jv found, jv *result,
+		    jv *err)
 {
 	struct ul_net net;
 	bool has_net = false;
@@ -167,6 +170,24 @@ static int validate(const struct ul_trainer *t, struct ul_loader *loader, double
 		rc = -1;
 	if (!rc && ul_val_metrics(&stats, &m))
 		rc = ul_invalid(err, "out of memory");
+	if (!rc) {
+		/* the table Ultralytics prints after its final validation, on stderr */
+		int nc = t->graph->nc;
+		const char **labels = calloc((size_t)nc + 1, sizeof *labels);
+		jv kept = jv_array();
+		for (int c = 0; labels && c < nc; c++) {
+			char key[16];
+			snprintf(key, sizeof key, "%d", c);
+			jv name = jv_object_get(jv_copy(names), jv_string(key));
+			if (jv_get_kind(name) == JV_KIND_STRING)
+				labels[c] = jv_string_value(name), kept = jv_array_append(kept, name);
+			else
+				jv_free(name);
+		}
+		ul_val_table(stderr, &stats, &m, labels, nc, true);
+		free(labels);
+		jv_free(kept);
+	}
 	if (!rc) {
 		/* the boxes found at the chosen confidence, class by class, as
 		 * Ultralytics counts its true positives: round(r x labels) */
@@ -258,10 +279,12 @@ static int run(const struct ul_args *args, jv dataset, jv config)
 					  jv_number((double)train_loader.n * o.epochs / seconds));
 			r = jv_object_set(r, jv_string("steps"), jv_number((double)t.steps));
 			r = jv_object_set(r, jv_string("on"), jv_string(on));
-			if (validate(&t, &val_loader, ul_arg_float(args, "conf"), r, &result, &err))
+			jv names = jv_get_kind(dataset) == JV_KIND_OBJECT ? jv_object_get(jv_copy(dataset), jv_string("names")) : jv_null();
+			if (validate(&t, &val_loader, ul_arg_float(args, "conf"), names, r, &result, &err))
 				rc = fail("validation", err);
 			else
 				ul_write_record(result);
+			jv_free(names);
 		}
 	}
 	jv_free(why), jv_free(train_entries), jv_free(val_entries), jv_free(targs), jv_free(facts);

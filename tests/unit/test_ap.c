@@ -8,6 +8,7 @@
 #include "reference_read.h"
 #include "tap.h"
 #include "val/ap.h"
+#include "val/val_table.h"
 
 static struct ul_detection det(float x1, float y1, float x2, float y2, float conf, int cls)
 {
@@ -69,9 +70,36 @@ static void reference_case(void)
 	ul_safetensors_close(&st);
 }
 
+/* The closing table, as Ultralytics' print_results formats it (these
+ * lines are Python's % of its formats on the same numbers). */
+static void table_case(void)
+{
+	struct ul_gt_box both[2] = { { 0, { 0, 0, 10, 10 } }, { 1, { 20, 20, 40, 40 } } }, one = { 0, { 5, 5, 15, 15 } };
+	struct ul_detection d1[2] = { det(0, 0, 10, 10, 0.9f, 0), det(20, 20, 40, 40, 0.8f, 1) }, d2[1] = { det(5, 5, 15, 15, 0.7f, 0) };
+	struct ul_val_stats s = { 0 };
+	struct ul_val_metrics m;
+	ul_val_stats_add(&s, d1, 2, both, 2);
+	ul_val_stats_add(&s, d2, 1, &one, 1);
+	ul_val_metrics(&s, &m);
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	const char *names[2] = { "person", NULL };
+	ul_val_table(f, &s, &m, names, 2, true);
+	fclose(f);
+	const char *want = "                 Class     Images  Instances      Box(P          R      mAP50  mAP50-95)\n"
+			   "                   all          2          3          1          1      0.995      0.995\n"
+			   "                person          2          2          1          1      0.995      0.995\n"
+			   "                     1          1          1          1          1      0.995      0.995\n";
+	is_str(text, want, "the table: header, all, then each class (its number when unnamed)");
+	free(text);
+	ul_val_metrics_free(&m), ul_val_stats_free(&s);
+}
+
 int main(void)
 {
 	reference_case();
+	table_case();
 	double r1[1] = { 1 }, p1[1] = { 1 }, r2[2] = { 0, 1 }, p2[2] = { 0, 0.5 }, r3[2] = { 0.5, 1 }, p3[2] = { 1, 2.0 / 3 };
 	is_double(ul_average_precision(r1, p1, 1), 0.995, 1e-12, "a perfect curve: 0.995");
 	is_double(ul_average_precision(r2, p2, 2), 0.4975, 1e-12, "a false positive first, then the box: 0.4975");
