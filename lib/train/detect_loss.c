@@ -6,6 +6,8 @@
 #include "core/grow.h"
 #include "core/parallel.h"
 #include "nn/silu.h"
+
+#define BCE_BLOCK 64  /* class logits whose BCE terms are made before they are summed */
 #include "train/ciou.h"
 
 const struct ul_detect_loss_config ul_detect_one2many = { .topk = 10, .topk2 = 10, .box = 7.5, .cls = 0.5, .dfl = 1.5 };
@@ -175,11 +177,20 @@ static void image_loss(struct loss_pass *p, struct ul_detect_piece *piece, int b
 		const float *x = head->cls[l] + at * nc;
 		float *dx = head->dcls[l] + at * nc, anchor_sum = 0;
 		int target = owner >= 0 ? piece->gt[owner].cls : -1;
-		for (int c = 0; c < nc; c++) {
-			float t = c == target ? (float)w : 0, e = ul_exp_nonpositive(-fabsf(x[c]));
-			float sig = (x[c] >= 0 ? 1 : e) / (1 + e);
-			anchor_sum += fmaxf(x[c], 0) - x[c] * t + log1p_unit(e);
-			dx[c] += (sig - t) * cls_grad;
+		/* the terms a block at a time, a loop that vectorises, then
+		 * summed in class order */
+		for (int c0 = 0; c0 < nc; c0 += BCE_BLOCK) {
+			float term[BCE_BLOCK];
+			int n = nc - c0 < BCE_BLOCK ? nc - c0 : BCE_BLOCK;
+			for (int k = 0; k < n; k++) {
+				int c = c0 + k;
+				float t = c == target ? (float)w : 0, e = ul_exp_nonpositive(-fabsf(x[c]));
+				float sig = (x[c] >= 0 ? 1 : e) / (1 + e);
+				term[k] = fmaxf(x[c], 0) - x[c] * t + log1p_unit(e);
+				dx[c] += (sig - t) * cls_grad;
+			}
+			for (int k = 0; k < n; k++)
+				anchor_sum += term[k];
 		}
 		cls_sum += anchor_sum;
 		if (owner < 0)
