@@ -2,6 +2,7 @@
 
 #include <math.h>
 #include <stdbool.h>
+#include <string.h>
 
 #include "core/random.h"
 
@@ -15,10 +16,17 @@
 /* Pixels per block of OpenCV's vector HSV2RGB (AVX2: 4 x 8 floats). */
 #define HSV2RGB_BLOCK 32
 
+/* Pixels converted at a time, a number of blocks: in a buffer of their own,
+ * so that the conversion never works in place. */
+#define HSV_CHUNK 256
+
 /* OpenCV's tables, rounded as cvRound does (to nearest, ties to even):
- * s = diff * 255 / v and h = h' * 180 / (6 diff) become products. */
+ * s = diff * 255 / v and h = h' * 180 / (6 diff) become products. Then
+ * RandomHSV's tables of each channel's new value (the identity when only
+ * converting), in ints so that the vectoriser can gather from them. */
 struct hsv_tables {
 	int sdiv[256], hdiv[256];
+	int hue[256], sat[256], val[256];
 };
 
 static void hsv_tables(struct hsv_tables *t)
@@ -28,25 +36,32 @@ static void hsv_tables(struct hsv_tables *t)
 		t->sdiv[i] = (int)nearbyint((255 << HSV_SHIFT) / (double)i);
 		t->hdiv[i] = (int)nearbyint((HUE_RANGE << HSV_SHIFT) / (6.0 * i));
 	}
+	for (int i = 0; i < 256; i++)
+		t->hue[i] = t->sat[i] = t->val[i] = i;
 }
 
 static int max3(int a, int b, int c) { return a > b ? (a > c ? a : c) : (b > c ? b : c); }
 static int min3(int a, int b, int c) { return a < b ? (a < c ? a : c) : (b < c ? b : c); }
 
+static void rgb_to_hsv(const struct hsv_tables *restrict t, const unsigned char *rgb, unsigned char *hsv, size_t n)
+{
+	for (size_t i = 0; i < 3 * n; i += 3) {
+		int r = rgb[i], g = rgb[i + 1], b = rgb[i + 2];
+		int v = max3(r, g, b), diff = v - min3(r, g, b);
+		int s = (diff * t->sdiv[v] + HSV_HALF) >> HSV_SHIFT;
+		/* red wins a tie for the maximum, then green, as OpenCV's masks */
+		int h = v == r ? g - b : v == g ? b - r + 2 * diff : r - g + 4 * diff;
+		h = (h * t->hdiv[diff] + HSV_HALF) >> HSV_SHIFT;  /* arithmetic shift (gcc): rounds a negative h too */
+		h += h < 0 ? HUE_RANGE : 0;
+		hsv[i] = (unsigned char)t->hue[h], hsv[i + 1] = (unsigned char)t->sat[s], hsv[i + 2] = (unsigned char)t->val[v];
+	}
+}
+
 void ul_rgb_to_hsv(const unsigned char *rgb, unsigned char *hsv, size_t n)
 {
 	struct hsv_tables t;
 	hsv_tables(&t);
-	for (size_t i = 0; i < 3 * n; i += 3) {
-		int r = rgb[i], g = rgb[i + 1], b = rgb[i + 2];
-		int v = max3(r, g, b), diff = v - min3(r, g, b);
-		int s = (diff * t.sdiv[v] + HSV_HALF) >> HSV_SHIFT;
-		/* red wins a tie for the maximum, then green, as OpenCV's masks */
-		int h = v == r ? g - b : v == g ? b - r + 2 * diff : r - g + 4 * diff;
-		h = (h * t.hdiv[diff] + HSV_HALF) >> HSV_SHIFT;  /* arithmetic shift (gcc): rounds a negative h too */
-		h += h < 0 ? HUE_RANGE : 0;
-		hsv[i] = (unsigned char)h, hsv[i + 1] = (unsigned char)s, hsv[i + 2] = (unsigned char)v;
-	}
+	rgb_to_hsv(&t, rgb, hsv, n);
 }
 
 /* The corner values of a hue sector: v, v (1 - s), v (1 - s f) and
@@ -82,37 +97,63 @@ static void hsv_to_rgb_tail(const unsigned char *in, unsigned char *out, const f
 		out[c] = clamp_byte((int)lrintf(tab[SECTOR_RGB[sector][c]] * 255.0f));
 }
 
-/* OpenCV's vector code over n pixels: sector trunc(h / 30) less its
- * multiples of 6 (found through a product with 1/6), the sector's values
- * picked by selects (SECTOR_RGB's rows written out), every value truncated
- * to a byte. */
-static void hsv_to_rgb_blocks(const unsigned char *in, unsigned char *out, size_t n, const float hscale)
+/* One of a sector's values as a sum of the four, each weighted 1 or 0:
+ * exact (one weight is 1 and every value finite), and without the
+ * selects that gcc merges into a branch the vectoriser gives up on. The
+ * value is t0 in sectors a and b, t2 in c, t3 in d, t1 in the rest. */
+static inline float sector_pick(int k, int a, int b, int c, int d, float t0, float t1, float t2, float t3)
 {
-	for (size_t i = 0; i < n; i++) {
+	return t0 * (float)((k == a) | (k == b)) + t2 * (float)(k == c) + t3 * (float)(k == d) +
+	       t1 * (float)((k != a) & (k != b) & (k != c) & (k != d));
+}
+
+static unsigned char clamp_truncated(float v)
+{
+	int i = (int)v;
+	return (unsigned char)(i < 0 ? 0 : i > 255 ? 255 : i);
+}
+
+/* OpenCV's vector code over n pixels, a number of its blocks: sector trunc(h / 30) less its
+ * multiples of 6 (found through a product with 1/6), the sector's values
+ * picked as SECTOR_RGB's rows say, every value truncated to a byte. */
+static void hsv_to_rgb_blocks(const unsigned char *restrict in, unsigned char *restrict out, int n, const float hscale)
+{
+	for (int i = 0; i < n; i++) {
 		float h = in[3 * i] * hscale, s = in[3 * i + 1] * (1.0f / 255.0f), v = in[3 * i + 2] * (1.0f / 255.0f);
 		float pre = truncf(h), f = h - pre;
 		float t0 = v, t1 = v * (1.0f - s), t2 = v * fmaf(-s, f, 1.0f), t3 = v * fmaf(-s, 1.0f - f, 1.0f);
 		int k = (int)(pre - truncf(pre * (1.0f / 6.0f)) * 6.0f);
-		float r = (k == 0) | (k == 5) ? t0 : k == 1 ? t2 : k == 4 ? t3 : t1;
-		float g = (k == 1) | (k == 2) ? t0 : k == 3 ? t2 : k == 0 ? t3 : t1;
-		float b = (k == 3) | (k == 4) ? t0 : k == 5 ? t2 : k == 2 ? t3 : t1;
-		int ri = (int)(r * 255.0f), gi = (int)(g * 255.0f), bi = (int)(b * 255.0f);
-		out[3 * i] = (unsigned char)(ri < 0 ? 0 : ri > 255 ? 255 : ri);
-		out[3 * i + 1] = (unsigned char)(gi < 0 ? 0 : gi > 255 ? 255 : gi);
-		out[3 * i + 2] = (unsigned char)(bi < 0 ? 0 : bi > 255 ? 255 : bi);
+		out[3 * i] = clamp_truncated(sector_pick(k, 0, 5, 1, 4, t0, t1, t2, t3) * 255.0f);
+		out[3 * i + 1] = clamp_truncated(sector_pick(k, 1, 2, 3, 0, t0, t1, t2, t3) * 255.0f);
+		out[3 * i + 2] = clamp_truncated(sector_pick(k, 3, 4, 5, 2, t0, t1, t2, t3) * 255.0f);
 	}
+}
+
+/* h rows of w pixels back to RGB, each row's blocks through the vector
+ * code, its rest through the scalar one. From HSV, or from RGB through t
+ * (the whole of RandomHSV while a block is in the cache). In place when
+ * in == out. */
+static void hsv_rows(const unsigned char *in, unsigned char *out, int w, int h, const struct hsv_tables *from_rgb)
+{
+	const float hscale = 6.0f / HUE_RANGE;
+	unsigned char chunk[3 * HSV_CHUNK];
+	for (int y = 0; y < h; y++)
+		for (int x = 0; x < w; x += HSV_CHUNK) {
+			size_t at = 3 * ((size_t)y * w + x);
+			int n = w - x < HSV_CHUNK ? w - x : HSV_CHUNK, blocks = n - n % HSV2RGB_BLOCK;
+			if (from_rgb)
+				rgb_to_hsv(from_rgb, in + at, chunk, (size_t)n);
+			else
+				memcpy(chunk, in + at, 3 * (size_t)n);
+			hsv_to_rgb_blocks(chunk, out + at, blocks, hscale);
+			for (int i = blocks; i < n; i++)
+				hsv_to_rgb_tail(chunk + 3 * i, out + at + 3 * i, hscale);
+		}
 }
 
 void ul_hsv_to_rgb(const unsigned char *hsv, unsigned char *rgb, int w, int h)
 {
-	const float hscale = 6.0f / HUE_RANGE;
-	int blocks = w - w % HSV2RGB_BLOCK;
-	for (int y = 0; y < h; y++) {
-		size_t row = (size_t)y * w * 3;
-		hsv_to_rgb_blocks(hsv + row, rgb + row, (size_t)blocks, hscale);
-		for (int x = blocks; x < w; x++)
-			hsv_to_rgb_tail(hsv + row + 3 * (size_t)x, rgb + row + 3 * (size_t)x, hscale);
-	}
+	hsv_rows(hsv, rgb, w, h, NULL);
 }
 
 void ul_hsv_gains(uint64_t *rng, double hgain, double sgain, double vgain, double r[3])
@@ -127,18 +168,15 @@ static unsigned char to_byte(double x) { return (unsigned char)x; }
 
 void ul_hsv_apply(struct ul_image *img, const double r[3])
 {
-	unsigned char hue[256], sat[256], val[256];
+	struct hsv_tables t;
+	hsv_tables(&t);
 	for (int x = 0; x < 256; x++) {
 		double hx = fmod(x + r[0] * HUE_RANGE, HUE_RANGE);
-		hue[x] = to_byte(hx < 0 ? hx + HUE_RANGE : hx);
-		sat[x] = to_byte(fmin(fmax(x * (r[1] + 1), 0), 255));
-		val[x] = to_byte(fmin(fmax(x * (r[2] + 1), 0), 255));
+		t.hue[x] = to_byte(hx < 0 ? hx + HUE_RANGE : hx);
+		t.sat[x] = to_byte(fmin(fmax(x * (r[1] + 1), 0), 255));
+		t.val[x] = to_byte(fmin(fmax(x * (r[2] + 1), 0), 255));
 	}
-	size_t n = (size_t)img->w * img->h;
-	ul_rgb_to_hsv(img->rgb, img->rgb, n);
-	for (size_t i = 0; i < 3 * n; i += 3)
-		img->rgb[i] = hue[img->rgb[i]], img->rgb[i + 1] = sat[img->rgb[i + 1]], img->rgb[i + 2] = val[img->rgb[i + 2]];
-	ul_hsv_to_rgb(img->rgb, img->rgb, img->w, img->h);
+	hsv_rows(img->rgb, img->rgb, img->w, img->h, &t);
 }
 
 void ul_random_hsv(struct ul_image *img, double hgain, double sgain, double vgain, uint64_t *rng)

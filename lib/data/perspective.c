@@ -107,11 +107,15 @@ static void affine_plan(const float *m, int out_w, struct affine *a)
 	}
 }
 
+/* A row's start in 1/1024 pixel, half of 1/32 added: b y + c for x or y. */
+static long long affine_start(double b, double c, int y)
+{
+	return cv_round((b * y + c) * AB_ONE) + AB_ONE / INTER_ONE / 2;
+}
+
 static void affine_row(const struct affine *a, int y, int out_w, struct positions *p)
 {
-	const int half = AB_ONE / INTER_ONE / 2;
-	long long x0 = cv_round((a->m[1] * y + a->m[2]) * AB_ONE) + half;
-	long long y0 = cv_round((a->m[4] * y + a->m[5]) * AB_ONE) + half;
+	long long x0 = affine_start(a->m[1], a->m[2], y), y0 = affine_start(a->m[4], a->m[5], y);
 	for (int x = 0; x < out_w; x++) {
 		p->x[x] = (x0 + a->dx[x]) >> (AB_BITS - INTER_BITS);
 		p->y[x] = (y0 + a->dy[x]) >> (AB_BITS - INTER_BITS);
@@ -167,38 +171,136 @@ static void perspective_row(const double m[9], int y, int out_w, int out_h, stru
 	}
 }
 
-/* remap's bilinear step: the four pixels around a position, those outside
- * the image the border grey, weighted by products of the 1/32 fractions and
- * rounded off. OpenCV holds the weights in 1/32768 and rounds (32 S +
- * 16384) >> 15, which is (S + 512) >> 10 over these 1/1024 weights; its
- * table's first entry, 32767 0 0 1 to fit a short, gives what 32768 0 0 0
- * would. */
-static void sample_row(const struct ul_image *src, const struct positions *p, int out_w, unsigned char *out)
+/* remap's bilinear step for one pixel at (px, py) in 1/32 pixel: the four
+ * pixels around it, those outside the image the border grey, weighted by
+ * products of the 1/32 fractions and rounded off. OpenCV holds the weights
+ * in 1/32768 and rounds (32 S + 16384) >> 15, which is (S + 512) >> 10 over
+ * these 1/1024 weights; its table's first entry, 32767 0 0 1 to fit a
+ * short, gives what 32768 0 0 0 would. */
+static void sample_pixel(const struct ul_image *src, long long px, long long py, unsigned char *out)
 {
 	static const unsigned char grey[3] = { UL_LETTERBOX_PAD, UL_LETTERBOX_PAD, UL_LETTERBOX_PAD };
+	int sx = saturate_short(px >> INTER_BITS), sy = saturate_short(py >> INTER_BITS);
+	int fx = (int)(px & (INTER_ONE - 1)), fy = (int)(py & (INTER_ONE - 1));
+	int w00 = (INTER_ONE - fx) * (INTER_ONE - fy), w01 = fx * (INTER_ONE - fy);
+	int w10 = (INTER_ONE - fx) * fy, w11 = fx * fy;
+	const unsigned char *tap[4];
+	for (int k = 0; k < 4; k++) {
+		int tx = sx + (k & 1), ty = sy + (k >> 1);
+		tap[k] = tx >= 0 && tx < src->w && ty >= 0 && ty < src->h ? src->rgb + ((size_t)ty * src->w + tx) * 3 : grey;
+	}
+	for (int c = 0; c < 3; c++)
+		out[c] = (unsigned char)((tap[0][c] * w00 + tap[1][c] * w01 + tap[2][c] * w10 + tap[3][c] * w11 +
+					  INTER_ONE * INTER_ONE / 2) >> (2 * INTER_BITS));
+}
+
+static void sample_row(const struct ul_image *src, const struct positions *p, int out_w, unsigned char *out)
+{
 	size_t stride = (size_t)src->w * 3;
 	for (int x = 0; x < out_w; x++, out += 3) {
 		int sx = saturate_short(p->x[x] >> INTER_BITS), sy = saturate_short(p->y[x] >> INTER_BITS);
+		if (!(sx >= 0 && sx + 1 < src->w && sy >= 0 && sy + 1 < src->h)) {
+			sample_pixel(src, p->x[x], p->y[x], out);
+			continue;
+		}
+		/* the four taps inside the image, as almost all are */
 		int fx = (int)(p->x[x] & (INTER_ONE - 1)), fy = (int)(p->y[x] & (INTER_ONE - 1));
 		int w00 = (INTER_ONE - fx) * (INTER_ONE - fy), w01 = fx * (INTER_ONE - fy);
 		int w10 = (INTER_ONE - fx) * fy, w11 = fx * fy;
-		if (sx >= 0 && sx + 1 < src->w && sy >= 0 && sy + 1 < src->h) {
-			/* the four taps inside the image, as almost all are */
-			const unsigned char *t = src->rgb + (size_t)sy * stride + (size_t)sx * 3;
-			for (int c = 0; c < 3; c++)
-				out[c] = (unsigned char)((t[c] * w00 + t[c + 3] * w01 + t[stride + c] * w10 + t[stride + c + 3] * w11 +
-							  INTER_ONE * INTER_ONE / 2) >> (2 * INTER_BITS));
-			continue;
-		}
-		const unsigned char *tap[4];
-		for (int k = 0; k < 4; k++) {
-			int tx = sx + (k & 1), ty = sy + (k >> 1);
-			tap[k] = tx >= 0 && tx < src->w && ty >= 0 && ty < src->h ? src->rgb + ((size_t)ty * src->w + tx) * 3 : grey;
-		}
+		const unsigned char *t = src->rgb + (size_t)sy * stride + (size_t)sx * 3;
 		for (int c = 0; c < 3; c++)
-			out[c] = (unsigned char)((tap[0][c] * w00 + tap[1][c] * w01 + tap[2][c] * w10 + tap[3][c] * w11 +
+			out[c] = (unsigned char)((t[c] * w00 + t[c + 3] * w01 + t[stride + c] * w10 + t[stride + c + 3] * w11 +
 						  INTER_ONE * INTER_ONE / 2) >> (2 * INTER_BITS));
 	}
+}
+
+/* Without rotation or shear (the defaults), every output row reads one
+ * pair of source rows and every row the same columns. So the taps are
+ * weighed across once per source row, for the columns whose taps are all
+ * inside (a run, as the columns move one way), kept for the next output
+ * row while it reads the same rows, and the sum regrouped as
+ * (32 - fy) H(row) + fy H(row + 1): the same integers, added in another
+ * order. The rest goes pixel by pixel. */
+struct scaled {
+	const struct ul_image *src;
+	const long long *px;     /* the columns' positions, the same in every row */
+	int lo, hi;              /* the run of columns with both taps inside */
+	int *tap;                /* per column of the run: its left tap's byte in a row */
+	unsigned char *fx;
+	uint16_t *h[2];          /* weighed source rows, 3 (hi - lo) each */
+	int row[2];              /* which source row each holds, or -1 */
+};
+
+static bool scaled_plan(struct scaled *k, const struct ul_image *src, const long long *px, int out_w)
+{
+	k->src = src, k->px = px, k->lo = out_w, k->hi = out_w;
+	for (int x = 0; x < out_w; x++) {
+		int sx = saturate_short(px[x] >> INTER_BITS);
+		bool in = sx >= 0 && sx + 1 < src->w;
+		if (in && k->lo == out_w)
+			k->lo = x;
+		if (!in && k->lo < out_w && k->hi == out_w)
+			k->hi = x;
+		if (in && k->hi < out_w)
+			return false;  /* a second run: the map is not one of these */
+	}
+	int n = k->hi - k->lo;
+	k->tap = malloc(sizeof *k->tap * (n + 1));
+	k->fx = malloc(n + 1);
+	k->h[0] = malloc(2 * sizeof **k->h * (3 * (size_t)n + 1));
+	if (!k->tap || !k->fx || !k->h[0]) {
+		free(k->tap), free(k->fx), free(k->h[0]);
+		return false;
+	}
+	k->h[1] = k->h[0] + 3 * (size_t)n + 1;
+	k->row[0] = k->row[1] = -1;
+	for (int x = k->lo; x < k->hi; x++) {
+		k->tap[x - k->lo] = 3 * saturate_short(px[x] >> INTER_BITS);
+		k->fx[x - k->lo] = (unsigned char)(px[x] & (INTER_ONE - 1));
+	}
+	return true;
+}
+
+static void scaled_free(struct scaled *k)
+{
+	free(k->tap), free(k->fx), free(k->h[0]);
+}
+
+/* Source row r weighed across, from the cache when it holds it. */
+static const uint16_t *weighed_row(struct scaled *k, int r, int keep)
+{
+	for (int i = 0; i < 2; i++)
+		if (k->row[i] == r)
+			return k->h[i];
+	int slot = k->row[0] == keep ? 1 : 0;
+	const unsigned char *t = k->src->rgb + (size_t)r * k->src->w * 3;
+	uint16_t *h = k->h[slot];
+	for (int x = 0; x < k->hi - k->lo; x++) {
+		const unsigned char *p = t + k->tap[x];
+		int b = k->fx[x], a = INTER_ONE - b;
+		for (int c = 0; c < 3; c++)
+			h[3 * x + c] = (uint16_t)(p[c] * a + p[c + 3] * b);
+	}
+	k->row[slot] = r;
+	return h;
+}
+
+static void scaled_row(struct scaled *k, long long py, int out_w, unsigned char *out)
+{
+	int sy = saturate_short(py >> INTER_BITS), fy = (int)(py & (INTER_ONE - 1));
+	int lo = k->lo, hi = k->hi;
+	if (!(sy >= 0 && sy + 1 < k->src->h))
+		lo = hi = out_w;
+	for (int x = 0; x < out_w; x++)
+		if (x < lo || x >= hi)
+			sample_pixel(k->src, k->px[x], py, out + 3 * (size_t)x);
+	if (lo == hi)
+		return;
+	const uint16_t *h0 = weighed_row(k, sy, sy + 1), *h1 = weighed_row(k, sy + 1, sy);
+	unsigned a = INTER_ONE - fy, b = fy;
+	unsigned char *o = out + 3 * (size_t)lo;
+	for (int i = 0; i < 3 * (hi - lo); i++)
+		o[i] = (unsigned char)((a * h0[i] + b * h1[i] + INTER_ONE * INTER_ONE / 2) >> (2 * INTER_BITS));
 }
 
 int ul_warp_image(const struct ul_image *src, const struct ul_warp *w, struct ul_image *dst)
@@ -214,17 +316,31 @@ int ul_warp_image(const struct ul_image *src, const struct ul_warp *w, struct ul
 	struct positions p = { xy, xy + n };
 	struct affine a = { .dx = deltas, .dy = deltas + n };
 	double pm[9];
-	if (w->projective)
+	struct scaled k;
+	bool scaled = false;
+	if (w->projective) {
 		perspective_plan(w->m, pm);
-	else
+	} else {
 		affine_plan(w->m, w->out_w, &a);
-	for (int y = 0; y < w->out_h; y++) {
-		if (w->projective)
-			perspective_row(pm, y, w->out_w, w->out_h, &p);
-		else
-			affine_row(&a, y, w->out_w, &p);
-		sample_row(src, &p, w->out_w, rgb + (size_t)y * n * 3);
+		if (a.m[1] == 0 && a.m[3] == 0) {
+			affine_row(&a, 0, w->out_w, &p);  /* x's part of a position is then the same in every row */
+			scaled = scaled_plan(&k, src, p.x, w->out_w);
+		}
 	}
+	for (int y = 0; y < w->out_h; y++) {
+		unsigned char *row = rgb + (size_t)y * n * 3;
+		if (w->projective) {
+			perspective_row(pm, y, w->out_w, w->out_h, &p);
+		} else if (scaled) {
+			scaled_row(&k, affine_start(a.m[4], a.m[5], y) >> (AB_BITS - INTER_BITS), w->out_w, row);
+			continue;
+		} else {
+			affine_row(&a, y, w->out_w, &p);
+		}
+		sample_row(src, &p, w->out_w, row);
+	}
+	if (scaled)
+		scaled_free(&k);
 	free(xy), free(deltas);
 	*dst = (struct ul_image){ w->out_w, w->out_h, rgb };
 	return 0;
