@@ -392,9 +392,6 @@ static int make_batch(struct ul_loader *l, int k, struct ul_batch *b, struct ul_
 	b->n = l->n - k * l->o.batch < l->o.batch ? l->n - k * l->o.batch : l->o.batch;
 	b->h = l->o.rect ? l->shapes[k][0] : l->o.imgsz, b->w = l->o.rect ? l->shapes[k][1] : l->o.imgsz;
 	b->nlabels = 0;
-	float table[256];
-	for (int v = 0; v < 256; v++)
-		table[v] = (float)v / 255.0f;  /* a division, as torch divides */
 	size_t frame = (size_t)b->h * b->w * 3;
 	for (int j = 0; j < b->n; j++) {
 		if (sample_at(l, k * l->o.batch + j, b->w, b->h, s, &b->index[j], err))
@@ -402,7 +399,7 @@ static int make_batch(struct ul_loader *l, int k, struct ul_batch *b, struct ul_
 		const unsigned char *px = s->img.rgb;
 		float *dst = b->images + frame * j;
 		for (size_t i = 0; i < frame; i++)
-			dst[i] = table[px[i]];
+			dst[i] = (float)px[i] / 255.0f;  /* a division, as torch divides; it vectorises */
 		if ((l->o.mask_ratio && add_masks(l, b, s, j)) || add_labels(b, s, j, l->o.single_cls))
 			return ul_invalid(err, "out of memory");
 	}
