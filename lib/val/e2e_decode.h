@@ -1,7 +1,10 @@
 /* YOLO26's end-to-end decoding (yolo26.md 6): no NMS. The one-to-one
  * head's boxes come out in input pixels; the max_det anchors with the
  * highest class score are kept, then the max_det best (anchor, class)
- * pairs among them, and of those the ones scoring above conf. */
+ * pairs among them, and of those the ones scoring above conf. Equal
+ * logits keep anchor (then class) order; so do equal scores, except where
+ * the float sigmoid rounds distinct logits together (past about 17):
+ * those go by logit. (Ultralytics' topk leaves the order of ties open.) */
 #ifndef UL_VAL_E2E_DECODE_H
 #define UL_VAL_E2E_DECODE_H
 
@@ -18,9 +21,9 @@ struct ul_detection {
 /* Memory the decoder reuses. */
 struct ul_decode_scratch {
 	int *order;
-	float *score;
-	struct ul_detection *pairs;
-	size_t cap_order, cap_score, cap_pairs;
+	float *score, *pair_score, *work;
+	int *kept;  /* the kept anchors */
+	size_t cap_order, cap_score, cap_pair_score, cap_work, cap_kept;
 };
 
 void ul_decode_scratch_free(struct ul_decode_scratch *s);

@@ -49,6 +49,11 @@ ok "epoch 1's one step is the warmup's first, at rate 0 as Ultralytics' ramp sta
 	awk -v lr="$lr1" 'BEGIN { exit !(lr == 0) }'
 like "$(err)" '^ +all +4 +13 ' "stderr ends with Ultralytics' table: all 4 images, 13 instances"
 like "$(err)" '^ +giraffe +1 +2 ' "and a row per class"
+# validation's losses: the training loss code on the EMA's eval outputs
+first_box=$(jq -r 'select(.type=="epoch" and .epoch==1) | .losses.box' "$tmp/out")
+ok "validation losses, each above 0, the box loss below the first epoch's ($(learned .val_losses.box) < $first_box)" \
+	awk -v v="$(learned .val_losses.box)" -v a="$first_box" -v b="$(learned '[.val_losses[] | select(. > 0)] | length')" \
+	'BEGIN { exit !(v < a && b == 3) }'
 boxes=$(learned .boxes) found=$(learned .found)
 is "$boxes" 13 "coco8's 4 training images hold 13 boxes"
 if [ "$UL_SAN" != 1 ]; then

@@ -28,9 +28,8 @@
 #include "data/dataset_spec.h"
 #include "data/loader.h"
 #include "train/trainer.h"
-#include "val/e2e_decode.h"
-#include "val/ap.h"
 #include "val/val_table.h"
+#include "val/validator.h"
 
 static const struct ul_arg learn_args[] = {
 	{ "on", UL_ARG_STRING, "val", "the split to count found boxes on: val or train" },
@@ -115,109 +114,59 @@ static int train(struct ul_trainer *t, struct ul_loader *loader, int close_at, d
 	return rc;
 }
 
-/* Image b's labels in the batch as boxes in its frame's pixels. */
-static int boxes_of(const struct ul_batch *batch, int b, struct ul_gt_box *gt)
+/* The EMA over the validation batches (lib/val/validator), into the
+ * `learned` record begun in found, with the closing table on stderr. */
+static int validate(const struct ul_trainer *t, struct ul_loader *loader, const struct ul_val_options *o, jv names,
+		    jv found, jv *result, jv *err)
 {
-	int n = 0;
-	for (size_t k = 0; k < batch->nlabels; k++) {
-		const struct ul_label *l = &batch->labels[k];
-		if (l->image == b)
-			gt[n++] = (struct ul_gt_box){ l->cls, { (l->cx - l->w / 2) * batch->w, (l->cy - l->h / 2) * batch->h,
-							      (l->cx + l->w / 2) * batch->w, (l->cy + l->h / 2) * batch->h } };
-	}
-	return n;
-}
-
-/* The EMA over the validation batches, into the metrics. A net per frame
- * shape, made when the shape changes. */
-static int validate(const struct ul_trainer *t, struct ul_loader *loader, double conf, jv names, jv found, jv *result,
-		    jv *err)
-{
-	struct ul_net net;
-	bool has_net = false;
-	struct ul_detection *dets = malloc(sizeof *dets * 300);
-	struct ul_gt_box *gt = NULL;
-	size_t cap_gt = 0;
-	struct ul_decode_scratch ds = { 0 };
-	struct ul_val_stats stats = { 0 };
-	struct ul_val_metrics m = { 0 };
-	int rc = dets ? ul_loader_start(loader, 0, err) : ul_invalid(err, "out of memory");
-	struct ul_batch *batch;
-	while (!rc && (batch = ul_loader_next(loader, err))) {
-		if (has_net && (net.batch != batch->n || net.h != batch->h || net.w != batch->w))
-			ul_net_free(&net), has_net = false;
-		if (!has_net && ul_net_create(&net, t->graph, &t->ema.weights, batch->n, batch->h, batch->w, 0, err))
-			rc = -1;
-		has_net = !rc;
-		if (!rc && batch->nlabels + 1 > cap_gt) {
-			free(gt);
-			gt = malloc(sizeof *gt * (cap_gt = batch->nlabels + 1));
-			rc = gt ? 0 : ul_invalid(err, "out of memory");
-		}
-		struct ul_detect_head head;
-		if (!rc)
-			ul_net_forward(&net, batch->images, false);
-		if (!rc && ul_e2e_head(&net, "one2one", &head))
-			rc = ul_invalid(err, "the model is not a detector");
-		for (int b = 0; !rc && b < batch->n; b++) {
-			int ndet = ul_decode_e2e(&head, b, 300, conf, dets, &ds);
-			if (ndet < 0 || ul_val_stats_add(&stats, dets, ndet, gt, boxes_of(batch, b, gt)))
-				rc = ul_invalid(err, "out of memory");
-		}
-		ul_loader_release(loader, batch);
-	}
-	if (!rc && jv_invalid_has_msg(jv_copy(*err)))
-		rc = -1;
-	if (!rc && ul_val_metrics(&stats, &m))
-		rc = ul_invalid(err, "out of memory");
-	if (!rc) {
-		/* the table Ultralytics prints after its final validation, on stderr */
-		int nc = t->graph->nc;
-		const char **labels = calloc((size_t)nc + 1, sizeof *labels);
-		jv kept = jv_array();
-		for (int c = 0; labels && c < nc; c++) {
-			char key[16];
-			snprintf(key, sizeof key, "%d", c);
-			jv name = jv_object_get(jv_copy(names), jv_string(key));
-			if (jv_get_kind(name) == JV_KIND_STRING)
-				labels[c] = jv_string_value(name), kept = jv_array_append(kept, name);
-			else
-				jv_free(name);
-		}
-		ul_val_table(stderr, &stats, &m, labels, nc, true);
-		free(labels);
-		jv_free(kept);
-	}
-	if (!rc) {
-		/* the boxes found at the chosen confidence, class by class, as
-		 * Ultralytics counts its true positives: round(r x labels) */
-		double hits = 0;
-		for (int c = 0; c < m.nclasses; c++) {
-			size_t labels = 0;
-			for (size_t i = 0; i < stats.ntargets; i++)
-				labels += stats.target_cls[i] == m.classes[c];
-			hits += nearbyint(m.r[c] * labels);
-		}
-		jv r = found;
-		r = jv_object_set(r, jv_string("boxes"), jv_number((double)stats.ntargets));
-		r = jv_object_set(r, jv_string("found"), jv_number(hits));
-		r = jv_object_set(r, jv_string("conf"), jv_number(m.conf));
-		jv metrics = jv_object();
-		metrics = jv_object_set(metrics, jv_string("precision"), jv_number(m.mp));
-		metrics = jv_object_set(metrics, jv_string("recall"), jv_number(m.mr));
-		metrics = jv_object_set(metrics, jv_string("mAP50"), jv_number(m.map50));
-		metrics = jv_object_set(metrics, jv_string("mAP50_95"), jv_number(m.map));
-		*result = jv_object_set(r, jv_string("metrics"), metrics);
-	} else {
+	struct ul_val_result v;
+	if (ul_validate(t->graph, &t->ema.weights, loader, o, &v, err)) {
+		ul_val_result_free(&v);
 		jv_free(found);
+		return -1;
 	}
-	ul_val_metrics_free(&m);
-	ul_val_stats_free(&stats);
-	ul_decode_scratch_free(&ds);
-	free(dets), free(gt);
-	if (has_net)
-		ul_net_free(&net);
-	return rc;
+	const struct ul_val_metrics *m = &v.metrics;
+	int nc = t->graph->nc;
+	const char **labels = calloc((size_t)nc + 1, sizeof *labels);
+	jv kept = jv_array();
+	for (int c = 0; labels && c < nc; c++) {
+		char key[16];
+		snprintf(key, sizeof key, "%d", c);
+		jv name = jv_object_get(jv_copy(names), jv_string(key));
+		if (jv_get_kind(name) == JV_KIND_STRING)
+			labels[c] = jv_string_value(name), kept = jv_array_append(kept, name);
+		else
+			jv_free(name);
+	}
+	ul_val_table(stderr, &v.stats, m, labels, nc, true);
+	free(labels);
+	jv_free(kept);
+	/* the boxes found at the chosen confidence, class by class, as
+	 * Ultralytics counts its true positives: round(r x labels) */
+	double hits = 0;
+	for (int c = 0; c < m->nclasses; c++) {
+		size_t count = 0;
+		for (size_t i = 0; i < v.stats.ntargets; i++)
+			count += v.stats.target_cls[i] == m->classes[c];
+		hits += nearbyint(m->r[c] * count);
+	}
+	jv r = found;
+	r = jv_object_set(r, jv_string("boxes"), jv_number((double)v.stats.ntargets));
+	r = jv_object_set(r, jv_string("found"), jv_number(hits));
+	r = jv_object_set(r, jv_string("conf"), jv_number(m->conf));
+	jv metrics = jv_object();
+	metrics = jv_object_set(metrics, jv_string("precision"), jv_number(m->mp));
+	metrics = jv_object_set(metrics, jv_string("recall"), jv_number(m->mr));
+	metrics = jv_object_set(metrics, jv_string("mAP50"), jv_number(m->map50));
+	metrics = jv_object_set(metrics, jv_string("mAP50_95"), jv_number(m->map));
+	r = jv_object_set(r, jv_string("metrics"), metrics);
+	jv losses = jv_object();
+	losses = jv_object_set(losses, jv_string("box"), jv_number(v.loss.box));
+	losses = jv_object_set(losses, jv_string("cls"), jv_number(v.loss.cls));
+	losses = jv_object_set(losses, jv_string("l1"), jv_number(v.loss.l1));
+	*result = jv_object_set(r, jv_string("val_losses"), losses);
+	ul_val_result_free(&v);
+	return 0;
 }
 
 /* The split's entries from the dataset's description. */
@@ -280,10 +229,17 @@ static int run(const struct ul_args *args, jv dataset, jv config)
 			r = jv_object_set(r, jv_string("steps"), jv_number((double)t.steps));
 			r = jv_object_set(r, jv_string("on"), jv_string(on));
 			jv names = jv_get_kind(dataset) == JV_KIND_OBJECT ? jv_object_get(jv_copy(dataset), jv_string("names")) : jv_null();
-			if (validate(&t, &val_loader, ul_arg_float(args, "conf"), names, r, &result, &err))
-				rc = fail("validation", err);
-			else
-				ul_write_record(result);
+			struct ul_val_options vopt;
+			if (ul_val_options_from_args(&vopt, targs, &err)) {
+				jv_free(r);
+				rc = fail("config", err);
+			} else {
+				vopt.conf = ul_arg_float(args, "conf");
+				if (validate(&t, &val_loader, &vopt, names, r, &result, &err))
+					rc = fail("validation", err);
+				else
+					ul_write_record(result);
+			}
 			jv_free(names);
 		}
 	}
