@@ -10,6 +10,7 @@
 #include "core/error.h"
 #include "core/fs.h"
 #include "core/random.h"
+#include "data/classify_batch.h"
 #include "data/image_cache.h"
 #include "data/image_probe.h"
 #include "data/letterbox.h"
@@ -22,6 +23,30 @@
 #define MAX_BUFFER 1000  /* decoded images kept without cache=ram, at most */
 
 /* --- options --------------------------------------------------------------- */
+
+/* classify: ClassificationDataset's transforms take the flips, scale and
+ * hsv gains the detection ones read, and erasing and auto_augment (null or
+ * false: none); its batches are never rect nor multi_scale. */
+static int classify_options(struct ul_loader_options *o, jv args, bool train, jv *err)
+{
+	struct ul_classify_augment *c = &o->classify;
+	const struct ul_augment *a = &o->augment;
+	o->rect = false, o->pad = 0, o->multi_scale = 0, o->shuffle = train;
+	if (!train)
+		return 0;
+	*c = (struct ul_classify_augment){ .scale = a->scale, .fliplr = a->fliplr, .flipud = a->flipud,
+					   .hsv_h = a->hsv_h, .hsv_s = a->hsv_s, .hsv_v = a->hsv_v };
+	if (ul_run_number(args, "erasing", &c->erasing, err))
+		return -1;
+	jv policy = jv_object_get(jv_copy(args), jv_string("auto_augment"));
+	int kind = jv_get_kind(policy), rc = 0;
+	const char *name = kind == JV_KIND_STRING ? jv_string_value(policy) : NULL;
+	if ((kind != JV_KIND_STRING && kind != JV_KIND_NULL && kind != JV_KIND_FALSE) ||
+	    ul_classify_policy_from_name(name, &c->policy))
+		rc = ul_invalid(err, "auto_augment=%s is not supported: randaugment, autoaugment or none", name ? name : "?");
+	jv_free(policy);
+	return rc;
+}
 
 int ul_loader_options_from_args(struct ul_loader_options *o, jv args, bool train, const struct ul_label_rules *rules,
 				int seg_points, int kpt_count, int kpt_dims, jv *err)
@@ -67,6 +92,8 @@ int ul_loader_options_from_args(struct ul_loader_options *o, jv args, bool train
 	o->rect = !train || rect != 0, o->pad = train ? 0 : 0.5, o->shuffle = train && !rect;
 	if (train && rect)
 		a->mosaic = a->mixup = a->cutmix = a->copy_paste = 0;
+	if (rules->task == UL_TASK_CLASSIFY && classify_options(o, args, train, err))
+		return -1;
 	return o->imgsz > 0 && o->batch > 0 ? 0 : ul_invalid(err, "imgsz and batch must be positive");
 }
 
@@ -78,13 +105,15 @@ static void skip(struct ul_loader *l, const char *path, jv problem)
 	l->skipped = jv_array_append(l->skipped, jv_object_set(entry, jv_string("problem"), problem));
 }
 
-/* Reads image i's label file and header; false when it is left out. */
-static bool admit(struct ul_loader *l, const char *path, struct ul_loader_image *im)
+/* Reads image i's label file (classify: none, its class cls) and header;
+ * false when it is left out. */
+static bool admit(struct ul_loader *l, const char *path, int cls, struct ul_loader_image *im)
 {
 	char label[4096];
 	ul_label_path(path, label, sizeof label);
-	*im = (struct ul_loader_image){ .path = strdup(path) };
-	im->labels = ul_read_file(label, &im->len);
+	*im = (struct ul_loader_image){ .path = strdup(path), .cls = cls };
+	if (l->o.rules.task != UL_TASK_CLASSIFY)
+		im->labels = ul_read_file(label, &im->len);
 	struct ul_image_info info;
 	struct ul_label_check check;
 	if (!ul_image_probe(path, &info)) {
@@ -142,12 +171,17 @@ int ul_loader_open(struct ul_loader *l, jv entries, const struct ul_loader_optio
 		jv_free(entry);
 	}
 	ul_paths_sort(&paths);
+	bool classify = o->rules.task == UL_TASK_CLASSIFY;
+	int *cls = NULL;
+	l->o.names = jv_null();  /* borrowed: read here only */
+	bool classified = !classify || !ul_classify_classes(&paths, o->names, &cls, &l->skipped);
 	size_t keep = o->fraction < 1 ? (size_t)lround(paths.n * o->fraction) : paths.n;
-	l->images = calloc(keep + 1, sizeof *l->images);
+	l->images = classified ? calloc(keep + 1, sizeof *l->images) : NULL;
 	for (size_t i = 0; l->images && i < keep; i++)
-		if (admit(l, paths.items[i], &l->images[l->n]))
+		if (admit(l, paths.items[i], cls ? cls[i] : 0, &l->images[l->n]))
 			l->n++;
 	ul_paths_free(&paths);
+	free(cls);
 	if (!l->images || l->n == 0) {
 		int rc = l->images ? ul_invalid(err, "no usable image (%d left out)", jv_array_length(jv_copy(l->skipped)))
 				   : ul_invalid(err, "out of memory");
@@ -182,7 +216,9 @@ int ul_loader_open(struct ul_loader *l, jv entries, const struct ul_loader_optio
 		b->index = malloc(sizeof *b->index * o->batch);
 		if (o->multi_scale > 0)
 			b->resized = malloc(sizeof *b->resized * frame * 3 * o->batch);
-		ok = b->images && b->index && (o->multi_scale <= 0 || b->resized);
+		if (classify)
+			b->cls = malloc(sizeof *b->cls * o->batch);
+		ok = b->images && b->index && (o->multi_scale <= 0 || b->resized) && (!classify || b->cls);
 	}
 	if (!ok) {
 		ul_loader_close(l);
@@ -269,6 +305,48 @@ static int source_load(void *ctx, int index, struct ul_sample *out, jv *err)
 	return rc;
 }
 
+/* classify: image i as decoded, borrowed from the cache (cache=ram keeps
+ * each whole until close, never changed once there) or decoded into *own;
+ * cache=disk stores the original, its long side "resized" to its own. */
+static int load_original(struct ul_loader *l, int i, struct ul_image *own, const struct ul_image **img, jv *err)
+{
+	struct ul_loader_image *im = &l->images[i];
+	*own = (struct ul_image){ 0 };
+	*img = own;
+	if (l->o.cache == UL_CACHE_DISK)
+		return ul_image_cache_load(im->path, im->w > im->h ? im->w : im->h, own, err);
+	if (l->o.cache != UL_CACHE_RAM)
+		return ul_image_decode(im->path, own, err);
+	pthread_mutex_lock(&im->lock);
+	int rc = im->cached.rgb ? 0 : ul_image_decode(im->path, &im->cached, err);
+	pthread_mutex_unlock(&im->lock);
+	*img = &im->cached;
+	return rc;
+}
+
+/* classify: image `index` through the training or the validation
+ * transform into s's image, imgsz square. */
+static int classify_sample(struct ul_loader *l, int index, uint64_t *rng, struct ul_sample *s, int *failed, jv *err)
+{
+	int side = l->o.imgsz;
+	if (!s->img.rgb || s->img.w != side || s->img.h != side) {
+		ul_image_free(&s->img);
+		if (!(s->img.rgb = malloc((size_t)side * side * 3)))
+			return ul_invalid(err, "out of memory");
+		s->img.w = s->img.h = side;
+	}
+	struct ul_image own;
+	const struct ul_image *img;
+	if (load_original(l, index, &own, &img, err)) {
+		*failed = index;
+		return -1;
+	}
+	int rc = l->o.train ? ul_classify_train(&l->o.classify, img, side, rng, s->img.rgb)
+			    : ul_classify_val(img, side, s->img.rgb);
+	ul_image_free(&own);
+	return rc ? ul_invalid(err, "out of memory") : 0;
+}
+
 /* Image `index` as the sample at place p of the epoch: transformed into
  * the frame for training, letterboxed into it for validation. *failed: the image
  * that could not be loaded, or -1 when the failure was not an image's. */
@@ -278,7 +356,9 @@ static int make_sample(struct ul_loader *l, int p, int index, int w, int h, stru
 	struct loads loads = { l, -1 };
 	struct ul_sample_source src = { l->n, source_load, &loads };
 	int rc;
-	if (l->o.train)
+	if (l->o.rules.task == UL_TASK_CLASSIFY)
+		rc = classify_sample(l, index, &rng, s, &loads.failed, err);
+	else if (l->o.train)
 		rc = ul_augment_train(&l->o.augment, l->o.imgsz, w, h, &src, index, &rng, s, err);
 	else if (!(rc = source_load(&loads, index, s, err)) && ul_letterbox_sample(s, w, h, l->o.train))
 		rc = ul_invalid(err, "out of memory");
@@ -396,6 +476,8 @@ static int make_batch(struct ul_loader *l, int k, struct ul_batch *b, struct ul_
 	for (int j = 0; j < b->n; j++) {
 		if (sample_at(l, k * l->o.batch + j, b->w, b->h, s, &b->index[j], err))
 			return -1;
+		if (b->cls)
+			b->cls[j] = l->o.single_cls ? 0 : l->images[b->index[j]].cls;
 		const unsigned char *px = s->img.rgb;
 		float *dst = b->images + frame * j;
 		for (size_t i = 0; i < frame; i++)
@@ -527,7 +609,7 @@ void ul_loader_close(struct ul_loader *l)
 	free(l->images);
 	for (int s = 0; l->slots && s < l->depth; s++) {
 		free(l->slots[s].images), free(l->slots[s].labels), free(l->slots[s].index), free(l->slots[s].resized);
-		free(l->slots[s].keypoints), free(l->slots[s].masks);
+		free(l->slots[s].keypoints), free(l->slots[s].masks), free(l->slots[s].cls);
 		jv_free(l->slots[s].error);
 	}
 	free(l->slots), free(l->order), free(l->shapes), free(l->buffer);

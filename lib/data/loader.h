@@ -14,7 +14,16 @@
  * image is decoded and resized once, the first time it is used; without,
  * the last min(N, 8 batch, 1000) images loaded stay decoded, as
  * Ultralytics' buffer keeps them for its mosaics, and with cache=disk they
- * are read from the state directory's image cache (data/image_cache.h). */
+ * are read from the state directory's image cache (data/image_cache.h).
+ *
+ * A classification split (rules.task UL_TASK_CLASSIFY) has no label
+ * files: each image's class is its folder's (data/classify_batch.h), and
+ * its batches carry each image's class index instead of labels. Training
+ * images go through the classification transforms, validation ones are
+ * resized and centre-cropped (data/classify_augment.h), always imgsz
+ * square. They are transformed from the decoded original, which cache=ram
+ * keeps and cache=disk stores, as Ultralytics' ClassificationDataset does;
+ * without either, nothing stays decoded. */
 #ifndef UL_DATA_LOADER_H
 #define UL_DATA_LOADER_H
 
@@ -25,6 +34,7 @@
 #include <jv.h>
 
 #include "data/augment.h"
+#include "data/classify_augment.h"
 #include "data/labels.h"
 #include "data/sample.h"
 
@@ -46,6 +56,8 @@ struct ul_loader_options {
 	uint64_t seed;
 	struct ul_label_rules rules;
 	int seg_points, kpt_count, kpt_dims;
+	struct ul_classify_augment classify; /* classify training */
+	jv names;                  /* classify: the classes (borrowed, read at open; see data/classify_batch.h) */
 };
 
 struct ul_batch {
@@ -58,6 +70,7 @@ struct ul_batch {
 	int mask_h, mask_w;
 	size_t cap_masks;          /* masks' room, in masks */
 	int *index;                /* each image's index in the set */
+	int *cls;                  /* classify: each image's class index */
 	/* the loader's own */
 	float *resized;            /* multi_scale: the other buffer */
 	int slot, id;              /* its place in the ring, the batch it holds */
@@ -72,6 +85,7 @@ struct ul_loader_image {
 	int w, h;                  /* from its header, for rect shapes */
 	struct ul_image cached;    /* once loaded, while in the cache */
 	bool bad;                  /* it failed to load: not tried again */
+	int cls;                   /* classify: its class */
 	pthread_mutex_t lock;
 };
 
@@ -99,8 +113,9 @@ struct ul_loader {
 /* The options of a config record's "args" (borrowed) for the training
  * split (train true: augmentations, shuffling, fraction) or for validation
  * (rect frames padded 0.5, twice the batch), with the dataset's label
- * rules and point counts; workers capped at the machine's cores. 0, or -1
- * with a message in *err. */
+ * rules and point counts; workers capped at the machine's cores. For
+ * classify: the classification transforms (erasing, auto_augment), never
+ * rect nor multi_scale; names stays unset. 0, or -1 with a message in *err. */
 int ul_loader_options_from_args(struct ul_loader_options *o, jv args, bool train, const struct ul_label_rules *rules,
 				int seg_points, int kpt_count, int kpt_dims, jv *err);
 

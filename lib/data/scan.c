@@ -10,6 +10,7 @@
 
 #include "core/fs.h"
 #include "core/signals.h"
+#include "data/classify_batch.h"
 #include "data/image_probe.h"
 #include "data/label_cache.h"
 #include "data/split_files.h"
@@ -120,15 +121,6 @@ static enum ul_task guess_task(const struct ul_paths *images, int nc)
 	return UL_TASK_DETECT;
 }
 
-/* The last folder of an image's path: its class in a classification tree. */
-static const char *class_folder(const char *image, char *buf, size_t cap)
-{
-	snprintf(buf, cap, "%s", image);
-	*strrchr(buf, '/') = '\0';
-	const char *slash = strrchr(buf, '/');
-	return slash ? slash + 1 : buf;
-}
-
 /* Looks at one image and its label file: what a cache remembers. */
 static void examine(const char *image, const struct ul_label_rules *rules, struct ul_image_result *res)
 {
@@ -180,7 +172,7 @@ static void tally(const char *image, const char *split, const struct ul_image_re
 		problem(sc, false, split, image, 0, "JPEG without its end marker; it decodes with a grey tail");
 	if (rules->task == UL_TASK_CLASSIFY) {
 		char folder[PATH_MAX];
-		const char *cls = class_folder(image, folder, sizeof folder);
+		const char *cls = ul_class_folder(image, folder, sizeof folder);
 		if (!jv_object_has(jv_copy(classes), jv_string(cls))) {
 			count->corrupt++;
 			problem(sc, true, split, image, 0, "folder '%s' is not one of the dataset's class names", cls);
@@ -326,7 +318,7 @@ jv ul_dataset_scan(jv spec, const struct ul_scan_options *options)
 		jv seen = jv_object();
 		for (size_t i = 0; i < images[0].n; i++) {
 			char folder[PATH_MAX];
-			seen = jv_object_set(seen, jv_string(class_folder(images[0].items[i], folder, sizeof folder)), jv_true());
+			seen = jv_object_set(seen, jv_string(ul_class_folder(images[0].items[i], folder, sizeof folder)), jv_true());
 		}
 		jv folders = jv_keys(seen);  /* sorted */
 		if (jv_get_kind(names) == JV_KIND_ARRAY && !jv_equal(jv_copy(names), jv_copy(folders)))

@@ -2,7 +2,9 @@
  * (issue 7's yardstick): decoding alone, then the full training transform
  * (mosaic 1, random perspective, HSV, flips: Ultralytics' defaults) at
  * imgsz 640 and 320, on one thread (workers=0), after a warm-up epoch,
- * from the files and with cache=ram.
+ * from the files and with cache=ram. Then the classification training
+ * transform (RandomResizedCrop, flip, RandAugment, erasing) at 224 on
+ * imagenet10, beside coco128.
  * The baseline is Ultralytics' own dataset doing the same in the same run
  * (peer_loader.py, one process, one thread) when UL_PEER names its source
  * folder and UL_PEER_PYTHON (default python3) imports it.
@@ -66,17 +68,12 @@ static double decode_rate(const char *dir, int images)
 	return rate;
 }
 
-static double transform_rate(const char *dir, int imgsz, int images, enum ul_cache cache)
+/* Images per second the loader makes from dir with o, after a warm-up epoch. */
+static double loader_rate(const char *dir, const struct ul_loader_options *o, int images)
 {
-	struct ul_loader_options o = {
-		.imgsz = imgsz, .batch = 16, .workers = 0, .stride = 32, .train = true, .shuffle = true, .fraction = 1,
-		.rules = { UL_TASK_DETECT, 80, 0, 0 },
-		.augment = { .mosaic = 1, .translate = 0.1, .scale = 0.5, .hsv_h = 0.015, .hsv_s = 0.7, .hsv_v = 0.4, .fliplr = 0.5 },
-		.cache = cache,
-	};
 	struct ul_loader l;
 	jv err = jv_invalid(), entries = jv_array_append(jv_array(), jv_string(dir));
-	if (ul_loader_open(&l, entries, &o, &err)) {
+	if (ul_loader_open(&l, entries, o, &err)) {
 		jv msg = jv_invalid_get_msg(err);
 		fprintf(stderr, "loader: %s\n", jv_string_value(msg));
 		jv_free(msg), jv_free(entries);
@@ -107,6 +104,29 @@ static double transform_rate(const char *dir, int imgsz, int images, enum ul_cac
 	return rate;
 }
 
+static double transform_rate(const char *dir, int imgsz, int images, enum ul_cache cache)
+{
+	struct ul_loader_options o = {
+		.imgsz = imgsz, .batch = 16, .workers = 0, .stride = 32, .train = true, .shuffle = true, .fraction = 1,
+		.rules = { UL_TASK_DETECT, 80, 0, 0 },
+		.augment = { .mosaic = 1, .translate = 0.1, .scale = 0.5, .hsv_h = 0.015, .hsv_s = 0.7, .hsv_v = 0.4, .fliplr = 0.5 },
+		.cache = cache,
+	};
+	return loader_rate(dir, &o, images);
+}
+
+/* ClassificationDataset's training transform with Ultralytics' defaults. */
+static double classify_rate(const char *dir, int images, enum ul_cache cache)
+{
+	struct ul_loader_options o = {
+		.imgsz = 224, .batch = 16, .workers = 0, .train = true, .shuffle = true, .fraction = 1,
+		.rules = { UL_TASK_CLASSIFY, 10, 0, 0 },
+		.classify = { .scale = 0.5, .fliplr = 0.5, .erasing = 0.4, .policy = UL_POLICY_RANDAUGMENT },
+		.cache = cache,
+	};
+	return loader_rate(dir, &o, images);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -134,5 +154,11 @@ int main(int argc, char **argv)
 		printf("\n    with cache=ram: %.1f images/s per core\n", cached);
 		fflush(stdout);
 	}
+	snprintf(dir, sizeof dir, "%s/../imagenet10/train", argv[1]);
+	double files = classify_rate(dir, images, UL_CACHE_NONE), cached = classify_rate(dir, images, UL_CACHE_RAM);
+	if (files < 0 || cached < 0)
+		return 1;
+	printf("loader: imagenet10, one thread: classify training transform at 224: %.1f images/s per core\n"
+	       "    with cache=ram: %.1f images/s per core\n", files, cached);
 	return rc;
 }

@@ -7,8 +7,18 @@
  * through the full transform, pose keypoints and segment masks in
  * batches, and bad files: a
  * label file that breaks the rules is left out at open, an image that no
- * longer decodes is replaced by the next one and named. */
+ * longer decodes is replaced by the next one and named.
+ *
+ * Classification on imagenet10 and mnist160: the options from a config's
+ * args, each image's class its folder's, training batches the same with 1
+ * or 4 workers and with each cache, validation images the validation
+ * transform of the decoded file, the split's own folders as classes when
+ * the dataset names none, and bad files left out or replaced, named. */
 #include <math.h>
+
+#include "data/classify_augment.h"
+#include "data/classify_batch.h"
+#include "data/dataset_spec.h"
 
 #include "data/letterbox.h"
 #include "data/loader.h"
@@ -51,6 +61,214 @@ static char *epoch_bytes(jv where, const struct ul_loader_options *o, int epoch,
 	}
 	ul_loader_close(&l);
 	return all;
+}
+
+/* --- classification ----------------------------------------------------------- */
+
+static struct ul_loader_options classify_options(bool train, int batch, int workers, jv names)
+{
+	struct ul_loader_options o = { .imgsz = 224, .batch = batch, .workers = workers, .train = train, .shuffle = train,
+				       .fraction = 1, .seed = 3, .rules = { UL_TASK_CLASSIFY, 10, 0, 0 }, .names = names,
+				       .classify = { .scale = 0.5, .fliplr = 0.5, .erasing = 0.4,
+						     .policy = UL_POLICY_RANDAUGMENT } };
+	return o;
+}
+
+/* Every batch of an epoch, its images and classes, as one byte string;
+ * *mislabelled counts images whose class is not their folder's name in
+ * names (an array). */
+static char *classify_bytes(jv where, const struct ul_loader_options *o, int epoch, jv names, size_t *len,
+			    int *images, int *mislabelled)
+{
+	struct ul_loader l;
+	jv err = jv_invalid();
+	char *all = NULL;
+	*len = 0, *images = 0, *mislabelled = 0;
+	if (ul_loader_open(&l, where, o, &err) || ul_loader_start(&l, epoch, &err)) {
+		jv_free(jv_invalid_get_msg(err));
+		return NULL;
+	}
+	for (struct ul_batch *b; (b = ul_loader_next(&l, &err)); ul_loader_release(&l, b)) {
+		size_t img = sizeof(float) * b->n * b->h * b->w * 3, cls = sizeof *b->cls * b->n;
+		all = realloc(all, *len + img + cls);
+		memcpy(all + *len, b->images, img), memcpy(all + *len + img, b->cls, cls);
+		*len += img + cls;
+		for (int j = 0; j < b->n; j++) {
+			char folder[4096];
+			jv name = jv_array_get(jv_copy(names), b->cls[j]);
+			const char *have = ul_class_folder(l.images[b->index[j]].path, folder, sizeof folder);
+			*mislabelled += jv_get_kind(name) != JV_KIND_STRING || strcmp(jv_string_value(name), have);
+			jv_free(name);
+		}
+		*images += b->n;
+	}
+	ul_loader_close(&l);
+	return all;
+}
+
+/* The options a config record's args give a classification run. */
+static void classify_args(void)
+{
+	const char *text = "{\"imgsz\": 224, \"batch\": 16, \"workers\": 2, \"seed\": 0, \"single_cls\": false,"
+		" \"rect\": true,"
+		" \"fraction\": 1.0, \"multi_scale\": 0.5, \"mosaic\": 1.0, \"mixup\": 0.0, \"cutmix\": 0.0, \"copy_paste\": 0.0,"
+		" \"degrees\": 0.0, \"translate\": 0.1, \"scale\": 0.5, \"shear\": 0.0, \"perspective\": 0.0, \"hsv_h\": 0.015,"
+		" \"hsv_s\": 0.7, \"hsv_v\": 0.4, \"flipud\": 0.0, \"fliplr\": 0.5, \"cache\": false, \"erasing\": 0.4,"
+		" \"auto_augment\": \"randaugment\"}";
+	jv args = jv_parse(text), err = jv_invalid();
+	struct ul_label_rules rules = { UL_TASK_CLASSIFY, 10, 0, 0 };
+	struct ul_loader_options t, v;
+	int rc = ul_loader_options_from_args(&t, args, true, &rules, 0, 0, 0, &err) ||
+		 ul_loader_options_from_args(&v, args, false, &rules, 0, 0, 0, &err);
+	ok(!rc && t.classify.erasing == 0.4 && t.classify.policy == UL_POLICY_RANDAUGMENT && t.classify.scale == 0.5 &&
+	   t.classify.fliplr == 0.5 && t.classify.flipud == 0 && t.classify.hsv_s == 0.7 && t.shuffle && t.batch == 16,
+	   "classify args: erasing 0.4, randaugment, scale 0.5, fliplr 0.5, shuffled batches of 16");
+	ok(!rc && !t.rect && !v.rect && t.multi_scale == 0 && v.batch == 32 && !v.shuffle,
+	   "never rect nor multi_scale; validation in batches of 32, in order");
+	args = jv_object_set(args, jv_string("auto_augment"), jv_string("augmix"));
+	rc = ul_loader_options_from_args(&t, args, true, &rules, 0, 0, 0, &err);
+	jv msg = rc ? jv_invalid_get_msg(err) : jv_string("");
+	ok(rc && strstr(jv_string_value(msg), "augmix") && strstr(jv_string_value(msg), "randaugment, autoaugment"),
+	   "auto_augment=augmix is refused, naming what is supported: %s", jv_string_value(msg));
+	jv_free(msg);
+	args = jv_object_set(args, jv_string("auto_augment"), jv_null());
+	ok(!ul_loader_options_from_args(&t, args, true, &rules, 0, 0, 0, &err) && t.classify.policy == UL_POLICY_NONE,
+	   "auto_augment null: no policy (ColorJitter)");
+	jv_free(args);
+}
+
+/* The class names of a dataset folder's description, an array. */
+static jv spec_names(const char *dataset)
+{
+	char path[512];
+	jv spec = ul_dataset_spec_load(dataset_path(path, sizeof path, dataset));
+	jv names = jv_is_valid(spec) ? jv_object_get(spec, jv_string("names")) : (jv_free(spec), jv_array());
+	return names;
+}
+
+static void classify_imagenet10(void)
+{
+	jv names = spec_names("imagenet10"), train = entries("imagenet10/train"), val = entries("imagenet10/val");
+	size_t n1, n4, nram, nnext, ndisk;
+	int images, wrong, i4, w4;
+	struct ul_loader_options t = classify_options(true, 4, 1, names);
+	char *w1 = classify_bytes(train, &t, 0, names, &n1, &images, &wrong);
+	ok(w1 && images == 12 && wrong == 0, "imagenet10 train: %d images, each batch's class its folder's (%d not)",
+	   images, wrong);
+	t.workers = 4;
+	char *w4b = classify_bytes(train, &t, 0, names, &n4, &i4, &w4);
+	ok(w4b && n4 == n1 && !memcmp(w1, w4b, n1), "the training epoch is the same bytes with 1 and 4 workers");
+	t.cache = UL_CACHE_RAM;
+	char *ram = classify_bytes(train, &t, 0, names, &nram, &i4, &w4);
+	char *next = classify_bytes(train, &t, 1, names, &nnext, &i4, &w4);
+	ok(ram && nram == n1 && !memcmp(w1, ram, n1), "and with cache=ram");
+	ok(next && nnext == n1 && memcmp(w1, next, n1), "the next epoch is another");
+	char home[] = "/tmp/ul-home-XXXXXX", cmd[600];
+	ok(mkdtemp(home) != NULL, "a state directory");
+	setenv("UL_HOME", home, 1);
+	t.cache = UL_CACHE_DISK;
+	char *disk = classify_bytes(train, &t, 0, names, &ndisk, &i4, &w4);
+	char *again = classify_bytes(train, &t, 0, names, &nnext, &i4, &w4);
+	snprintf(cmd, sizeof cmd, "test $(ls %s/cache/images | wc -l) -eq 12 && rm -rf %s", home, home);
+	ok(disk && again && ndisk == n1 && nnext == n1 && !memcmp(w1, disk, n1) && !memcmp(w1, again, n1) && system(cmd) == 0,
+	   "and with cache=disk, written then read back (12 entries)");
+	unsetenv("UL_HOME");
+	free(w1), free(w4b), free(ram), free(next), free(disk), free(again);
+
+	/* validation: each image the validation transform of its decoded file, over 255 */
+	struct ul_loader l;
+	jv err = jv_invalid();
+	struct ul_loader_options v = classify_options(false, 4, 2, names);
+	int compared = 0, exact = 0, classed = 0;
+	unsigned char *want = malloc((size_t)224 * 224 * 3);
+	if (!ul_loader_open(&l, val, &v, &err) && !ul_loader_start(&l, 0, &err))
+		for (struct ul_batch *b; (b = ul_loader_next(&l, &err)); ul_loader_release(&l, b))
+			for (int j = 0; j < b->n; j++) {
+				struct ul_image img;
+				jv why = jv_invalid();
+				compared++;
+				if (ul_image_decode(l.images[b->index[j]].path, &img, &why) || ul_classify_val(&img, 224, want)) {
+					jv_free(jv_invalid_get_msg(why));
+					continue;
+				}
+				bool same = b->h == 224 && b->w == 224;
+				for (size_t p = 0; same && p < (size_t)224 * 224 * 3; p++)
+					same = b->images[(size_t)224 * 224 * 3 * j + p] == (float)want[p] / 255.0f;
+				exact += same;
+				classed += b->cls[j] == l.images[b->index[j]].cls;
+				ul_image_free(&img);
+			}
+	ok(compared == 12 && exact == compared && classed == compared,
+	   "imagenet10 val: %d images, each the validation transform of its file (%d)", compared, exact);
+	ok(l.images && l.images[0].cls == 0 && l.images[l.n - 1].cls == 9, "in ImageFolder's order, class 0 first");
+	ul_loader_close(&l);
+	free(want);
+
+	/* no names given: the split's own folders, sorted, which are the same here */
+	size_t nd;
+	v = classify_options(false, 5, 0, (jv){ 0 });
+	char *derived = classify_bytes(val, &v, 0, names, &nd, &images, &wrong);
+	ok(derived && images == 12 && wrong == 0, "without names, the val split's folders give the same classes");
+	free(derived);
+	jv_free(names), jv_free(train), jv_free(val);
+}
+
+/* mnist160, with names as a dataset record gives them ({"0": "0", ...}),
+ * the val split (test/) numbered by them. */
+static void classify_mnist160(void)
+{
+	jv array = spec_names("mnist160"), record = jv_object();
+	jv_array_foreach(array, i, name)
+		record = jv_object_set(record, jv_string_fmt("%d", i), name);
+	jv train = entries("mnist160/train"), test = entries("mnist160/test");
+	size_t n;
+	int images, wrong, timages, twrong;
+	struct ul_loader_options t = classify_options(true, 16, 2, record), v = classify_options(false, 32, 2, record);
+	t.imgsz = v.imgsz = 64;
+	char *a = classify_bytes(train, &t, 0, array, &n, &images, &wrong);
+	char *b = classify_bytes(test, &v, 0, array, &n, &timages, &twrong);
+	ok(a && b && images == 80 && wrong == 0 && timages == 80 && twrong == 0,
+	   "mnist160: %d train and %d test images, classes by the record's names (%d, %d wrong)", images, timages, wrong,
+	   twrong);
+	free(a), free(b);
+	jv_free(array), jv_free(record), jv_free(train), jv_free(test);
+}
+
+/* A copy of imagenet10's train split with a JPEG cut short, a text file
+ * named .JPEG and an image in a folder that is no class. */
+static void classify_bad_files(void)
+{
+	char dir[] = "/tmp/ul-classify-XXXXXX", cmd[4096], path[512];
+	ok(mkdtemp(dir) != NULL, "a folder for a copy of imagenet10/train");
+	snprintf(cmd, sizeof cmd,
+		 "cp -r %s %s/train && chmod -R u+w %s && head -c 700 '%s/train/n01484850/n01484850_7967.JPEG' > %s/t && "
+		 "mv %s/t '%s/train/n01484850/n01484850_7967.JPEG' && echo text > %s/train/n01443537/fake.JPEG && "
+		 "mkdir %s/train/extra && cp '%s/train/n01518878/'* %s/train/extra/",
+		 dataset_path(path, sizeof path, "imagenet10/train"), dir, dir, dir, dir, dir, dir, dir, dir, dir, dir);
+	ok(system(cmd) == 0, "one image cut short, one not an image, one in a folder that is no class");
+	jv names = spec_names("imagenet10");
+	snprintf(path, sizeof path, "%s/train", dir);
+	jv where = jv_array_append(jv_array(), jv_string(path)), err = jv_invalid();
+	struct ul_loader l;
+	struct ul_loader_options t = classify_options(true, 16, 2, names);
+	int opened = ul_loader_open(&l, where, &t, &err);
+	char *text = opened ? NULL : jv_dump_string_trunc(jv_copy(l.skipped), (char[1024]){ 0 }, 1024);
+	ok(!opened && l.n == 12 && jv_array_length(jv_copy(l.skipped)) == 2 && strstr(text, "fake.JPEG") &&
+	   strstr(text, "'extra' is not one of the dataset's classes"), "left out at open and named: %s", text ? text : "?");
+	struct ul_batch *b = !opened && !ul_loader_start(&l, 0, &err) ? ul_loader_next(&l, &err) : NULL;
+	bool replaced = b && b->n == 12;
+	for (int j = 0; b && j < b->n; j++)
+		replaced &= !strstr(l.images[b->index[j]].path, "7967");
+	text = jv_dump_string_trunc(jv_copy(l.skipped), (char[1024]){ 0 }, 1024);
+	ok(replaced && jv_array_length(jv_copy(l.skipped)) == 3 && strstr(text, "7967"),
+	   "the cut one is replaced in its batch and named");
+	if (b)
+		ul_loader_release(&l, b);
+	if (!opened)
+		ul_loader_close(&l);
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	ok(system(cmd) == 0, "the copy removed");
+	jv_free(names), jv_free(where);
 }
 
 int main(void)
@@ -327,5 +545,10 @@ int main(void)
 	scratch_end();
 
 	jv_free(val), jv_free(train), jv_free(copy);
+
+	classify_args();
+	classify_imagenet10();
+	classify_mnist160();
+	classify_bad_files();
 	return done_testing();
 }
