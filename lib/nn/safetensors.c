@@ -1,6 +1,7 @@
 #include "nn/safetensors.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -127,8 +128,11 @@ static int take_header(struct ul_safetensors *st, jv header, jv *err)
 	const char *path = st->path;
 	if (jv_get_kind(header) != JV_KIND_OBJECT) {
 		jv why = jv_get_kind(header) == JV_KIND_INVALID ? jv_invalid_get_msg(jv_copy(header)) : jv_null();
-		ul_invalid(err, "%s is not a safetensors file: its header is not a JSON object%s%s", path,
-		     jv_get_kind(why) == JV_KIND_STRING ? ": " : "", jv_get_kind(why) == JV_KIND_STRING ? jv_string_value(why) : "");
+		/* jq's message ends by quoting the whole text: megabytes for a model */
+		const char *text = jv_get_kind(why) == JV_KIND_STRING ? jv_string_value(why) : NULL;
+		const char *quote = text ? strstr(text, " (while parsing") : NULL;
+		ul_invalid(err, "%s is not a safetensors file: its header is not a JSON object%s%.*s", path, text ? ": " : "",
+			   text ? (quote ? (int)(quote - text) : (int)strlen(text)) : 0, text ? text : "");
 		jv_free(why);
 		jv_free(header);
 		return -1;
@@ -304,6 +308,22 @@ static size_t numel_of(const struct ul_safetensors_entry *e)
 	return n;
 }
 
+/* The rename lives in the folder's entries: synced too, or a crash could
+ * bring back the old name after the new file was reported written. */
+static int sync_folder_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	jv dir = slash ? jv_string_sized(path, slash == path ? 1 : (int)(slash - path)) : jv_string(".");
+	int fd = open(jv_string_value(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int rc = fd < 0 ? -1 : fsync(fd);
+	int error = errno;
+	if (fd >= 0)
+		close(fd);
+	jv_free(dir);
+	errno = error;
+	return rc;
+}
+
 int ul_safetensors_write(const char *path, const struct ul_safetensors_entry *tensors, size_t n, jv metadata, jv *err)
 {
 	jv header = jv_null();
@@ -342,6 +362,9 @@ int ul_safetensors_write(const char *path, const struct ul_safetensors_entry *te
 		if (f)
 			unlink(jv_string_value(tmp));
 		ul_invalid(err, "cannot write %s: %s", path, strerror(error));
+	} else if (sync_folder_of(path) != 0) {
+		ok = false;
+		ul_invalid(err, "wrote %s, but cannot sync its folder: %s", path, strerror(errno));
 	}
 	jv_free(tmp);
 	jv_free(text);

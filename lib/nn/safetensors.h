@@ -57,9 +57,10 @@ struct ul_safetensors_entry {
 };
 
 /* Writes the n tensors, their bytes in that order, and metadata (an object
- * of strings, or null; consumed) to path: built beside it and renamed over
- * it, so a reader sees the old file or the whole new one. 0, or -1 with a
- * message. */
+ * of strings, or null; consumed) to path: built beside it, synced, renamed
+ * over it and the folder synced, so a reader, or a crash, sees the old file
+ * or the whole new one. 0, or -1 with a message: the old file stays (but
+ * for a failed folder sync, which comes after the rename). */
 int ul_safetensors_write(const char *path, const struct ul_safetensors_entry *tensors, size_t n, jv metadata, jv *err);
 
 #endif
