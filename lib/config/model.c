@@ -2,6 +2,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
@@ -105,7 +106,8 @@ static jv from_yaml(const char *path)
 	return out;
 }
 
-/* A checkpoint: its facts are in the __metadata__ of its safetensors header. */
+/* A checkpoint of ul-train (train/checkpoint.h): its facts are in the
+ * __metadata__ of its safetensors header, the model's as JSON in "model". */
 static jv from_checkpoint(const char *path)
 {
 	struct ul_safetensors st;
@@ -114,28 +116,19 @@ static jv from_checkpoint(const char *path)
 		return err;
 	jv meta = jv_copy(st.metadata);
 	ul_safetensors_close(&st);
-	if (jv_object_length(jv_copy(meta)) == 0) {
-		jv_free(meta);
-		return jv_invalid_with_msg(jv_string_fmt("%s is not a safetensors checkpoint with metadata", path));
-	}
-	jv task = jv_object_get(jv_copy(meta), jv_string("task"));
-	jv names = jv_object_get(jv_copy(meta), jv_string("names"));
-	jv config = jv_object_get(jv_copy(meta), jv_string("config"));
-	jv list = jv_get_kind(names) == JV_KIND_STRING ? jv_parse(jv_string_value(names)) : jv_invalid();
+	jv task = jv_object_get(jv_copy(meta), jv_string("task")), nc = jv_object_get(jv_copy(meta), jv_string("nc"));
+	jv text = jv_object_get(meta, jv_string("model"));
+	jv model = jv_get_kind(text) == JV_KIND_STRING ? jv_parse(jv_string_value(text)) : jv_invalid();
+	jv config = jv_get_kind(model) == JV_KIND_OBJECT ? jv_object_get(jv_copy(model), jv_string("config")) : jv_null();
 	jv out;
-	if (jv_get_kind(task) != JV_KIND_STRING || jv_get_kind(list) != JV_KIND_ARRAY) {
-		out = jv_invalid_with_msg(jv_string_fmt("%s: its metadata lacks task or names", path));
+	if (jv_get_kind(task) != JV_KIND_STRING || jv_get_kind(config) != JV_KIND_STRING || jv_get_kind(nc) != JV_KIND_STRING) {
+		out = jv_invalid_with_msg(jv_string_fmt("%s is not a ul-train checkpoint: its metadata lacks task, nc or model", path));
+		jv_free(config);
 	} else {
-		out = facts(path, "checkpoint", jv_get_kind(config) == JV_KIND_STRING ? jv_copy(config) : jv_null(),
-			    jv_string_value(task), jv_null());
-		out = jv_object_set(out, jv_string("nc"), jv_number(jv_array_length(jv_copy(list))));
-		out = jv_object_set(out, jv_string("names"), jv_copy(list));
+		out = facts(path, "checkpoint", config, jv_string_value(task), jv_object_get(jv_copy(model), jv_string("scale")));
+		out = jv_object_set(out, jv_string("nc"), jv_number(atoi(jv_string_value(nc))));
 	}
-	jv_free(list);
-	jv_free(task);
-	jv_free(names);
-	jv_free(config);
-	jv_free(meta);
+	jv_free(task), jv_free(nc), jv_free(text), jv_free(model);
 	return out;
 }
 

@@ -173,7 +173,7 @@ validate model="$tmp/mine.yaml"
 is "$(jq -r 'select(.type=="error") | .code' "$tmp/out")" "task_mismatch" "a user's model YAML: its task from its head (Segment)"
 python3 -c '
 import json, struct, sys
-meta = {"task": "detect", "names": json.dumps(["person"] * 80), "config": "yolo26n.yaml"}
+meta = {"task": "detect", "nc": "80", "model": json.dumps({"config": "yolo26n.yaml", "scale": "n"})}
 head = json.dumps({"__metadata__": meta}).encode()
 open(sys.argv[1], "wb").write(struct.pack("<Q", len(head)) + head)
 ' "$tmp/best.safetensors"

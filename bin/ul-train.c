@@ -1,0 +1,892 @@
+/* ul-train: train a YOLO26 detector, as `yolo train` does, as a filter.
+ *
+ *   ul-fetch data=coco8.yaml | ul-validate model=yolo26n.yaml epochs=3 | ul-train | ...
+ *   ul-train model=yolo26n.yaml data=coco8.yaml epochs=3
+ *
+ * Reads the `dataset` and `config` records (passing every record on), or
+ * fetches and checks the run itself with the same library code. Writes
+ * `status` records through the lifecycle (pending while another run holds
+ * the device, starting, running, then completed, failed, cancelled or
+ * paused, each with its reason and time), an `epoch` record per epoch, a
+ * `checkpoint` record per file saved, `system` records, and `log` records
+ * of what the console shows. The run's folder is Ultralytics' own
+ * (runs/detect/train, train-2 ...): args.yaml, results.csv, weights/.
+ *
+ * Stops: the epochs done, patience, or time= (completed); SIGINT or
+ * SIGTERM within one batch (cancelled, exit 128+N); stdout closed, as when
+ * ul-meter runs out of credit (paused, exit 3); a loss that stays not
+ * finite through three reloads of the last checkpoint (failed). */
+#include <errno.h>
+#include <glob.h>
+#include <math.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config/model.h"
+#include "config/params.h"
+#include "config/run_args.h"
+#include "config/run_config.h"
+#include "core/args.h"
+#include "core/device_lock.h"
+#include "core/error.h"
+#include "core/human.h"
+#include "core/sha256.h"
+#include "core/signals.h"
+#include "core/tool.h"
+#include "core/upstream.h"
+#include "core/writer.h"
+#include "data/dataset_spec.h"
+#include "data/fetch.h"
+#include "data/loader.h"
+#include "train/checkpoint.h"
+#include "train/run_dir.h"
+#include "train/trainer.h"
+#include "val/results_csv.h"
+#include "val/val_table.h"
+#include "val/validator.h"
+
+#define EXIT_PAUSED 3
+#define NAN_RELOADS 3
+#define SYSTEM_EVERY_S 30.0
+
+static const struct ul_arg train_args[] = {
+	{ "model", UL_ARG_STRING, "null", "standalone: yolo26n.yaml ..., a model YAML or a checkpoint" },
+	{ "data", UL_ARG_STRING, "null", "standalone: the dataset, as ul-fetch data=" },
+	{ "task", UL_ARG_STRING, "null", "standalone: the run's task" },
+	{ NULL },
+};
+
+static const struct ul_tool train_tool = {
+	.name = "ul-train",
+	.summary = "train a YOLO26 detector, writing its lifecycle, epochs and checkpoints as records",
+	.usage = "ul-fetch ... | ul-validate ... | ul-train   or   ul-train model=M data=D [key=value ...]",
+	.args = train_args,
+	.open = true,
+};
+
+/* The parameters ul-validate knows that this trainer does not act on yet:
+ * set to anything but their default, they stop the run before it starts,
+ * rather than be accepted and ignored. */
+static const char *const not_yet[] = { "label_smoothing", "cls_pw", "bgr", "classes", NULL };
+
+static double now(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+static jv timestamp(void)
+{
+	char buf[32];
+	time_t t = time(NULL);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return jv_string(buf);
+}
+
+/* True once the reader of stdout has gone: a pipe's write end polls as an
+ * error then, before anything is written to find out. */
+static bool downstream_gone(void)
+{
+	struct pollfd p = { .fd = STDOUT_FILENO, .events = 0 };
+	return ul_output_closed() || (poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP)));
+}
+
+struct run {
+	jv dataset, config, args;
+	char id[80];
+	const char *task;
+	struct ul_run_dir dir;
+	char csv[PATH_MAX + 16];
+	struct ul_graph g;
+	struct ul_loader train_loader, val_loader;
+	bool train_open, val_open, has_trainer;
+	struct ul_trainer t;
+	struct ul_val_options vo;
+	struct ul_val_result last_val;
+	bool has_val;
+	int epochs, patience, save_period, close_mosaic;
+	bool validate, plots, save;
+	double hours, start, last_system, cpu_at_last;
+	double best_fitness;
+	int best_epoch, nan_reloads;
+	const char *lr_names[UL_DETECT_RESULT_COLUMNS + UL_OPTIM_GROUPS];
+	char lr_room[UL_OPTIM_GROUPS][24];
+	int ncolumns;
+};
+
+/* status: a record and a line on stderr; while stdout is gone, the line only. */
+static void status(const struct run *r, const char *what, const char *reason)
+{
+	jv s = ul_record("status");
+	s = jv_object_set(s, jv_string("run"), jv_string(r->id));
+	s = jv_object_set(s, jv_string("status"), jv_string(what));
+	s = jv_object_set(s, jv_string("reason"), jv_string(reason));
+	s = jv_object_set(s, jv_string("time"), timestamp());
+	if (!ul_output_closed())
+		ul_write_record(s);
+	else
+		jv_free(s);
+	ul_note("%s: %s", what, reason);
+}
+
+static void log_line(const char *level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* What the console shows, as a `log` record too. */
+static void log_line(const char *level, const char *fmt, ...)
+{
+	char message[2048];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(message, sizeof message, fmt, ap);
+	va_end(ap);
+	ul_note("%s", message);
+	jv l = ul_record("log");
+	l = jv_object_set(l, jv_string("level"), jv_string(level));
+	ul_write_record(jv_object_set(l, jv_string("message"), jv_string(message)));
+}
+
+static double process_cpu_seconds(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+	return t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+/* Resident memory in MB, from /proc/self/statm; 0 when it cannot be read. */
+static double resident_mb(void)
+{
+	long pages = 0, resident = 0;
+	FILE *f = fopen("/proc/self/statm", "r");
+	if (f) {
+		if (fscanf(f, "%ld %ld", &pages, &resident) != 2)
+			resident = 0;
+		fclose(f);
+	}
+	return (double)resident * sysconf(_SC_PAGESIZE) / 1e6;
+}
+
+/* The machine: this process's CPU use since the last record (in cores),
+ * memory, and the run folder's disk. No GPU on this path. */
+static void system_record(struct run *r)
+{
+	double t = now(), cpu = process_cpu_seconds();
+	struct statvfs fs;
+	double free_gb = statvfs(r->dir.path, &fs) == 0 ? (double)fs.f_bavail * fs.f_frsize / 1e9 : NAN;
+	double total_mb = (double)sysconf(_SC_PHYS_PAGES) * sysconf(_SC_PAGESIZE) / 1e6;
+	jv s = ul_record("system");
+	s = jv_object_set(s, jv_string("run"), jv_string(r->id));
+	s = jv_object_set(s, jv_string("cpu_cores_busy"), jv_number(t > r->last_system ? (cpu - r->cpu_at_last) / (t - r->last_system) : 0));
+	s = jv_object_set(s, jv_string("cores"), jv_number((double)sysconf(_SC_NPROCESSORS_ONLN)));
+	s = jv_object_set(s, jv_string("ram_mb"), jv_number(round(resident_mb())));
+	s = jv_object_set(s, jv_string("ram_total_mb"), jv_number(round(total_mb)));
+	s = jv_object_set(s, jv_string("disk_free_gb"), isnan(free_gb) ? jv_null() : jv_number(round(free_gb * 10) / 10));
+	s = jv_object_set(s, jv_string("gpu"), jv_null());
+	ul_write_record(s);
+	r->last_system = t, r->cpu_at_last = cpu;
+}
+
+/* A checkpoint saved: the file and its record. 0, or -1 with a message. */
+static int save(struct run *r, const char *kind, const char *file, jv *err)
+{
+	char path[PATH_MAX + 64];
+	snprintf(path, sizeof path, "%s/%s", r->dir.weights, file);
+	/* the model's facts without its layer table: enough to build it again */
+	jv model = jv_object_delete(jv_object_get(jv_copy(r->config), jv_string("model_info")), jv_string("layers"));
+	struct ul_checkpoint_run run = { .run = r->id, .args = r->args, .model = model, .best_fitness = r->best_fitness,
+					 .best_epoch = r->best_epoch };
+	int rc = ul_checkpoint_save(path, &r->t, &run, err);
+	jv_free(model);
+	if (rc)
+		return -1;
+	struct stat st;
+	char sha[UL_SHA256_HEX] = "";
+	jv c = ul_record("checkpoint");
+	c = jv_object_set(c, jv_string("run"), jv_string(r->id));
+	c = jv_object_set(c, jv_string("epoch"), jv_number(r->t.epoch));
+	c = jv_object_set(c, jv_string("kind"), jv_string(kind));
+	c = jv_object_set(c, jv_string("path"), jv_string(path));
+	c = jv_object_set(c, jv_string("bytes"), jv_number(stat(path, &st) == 0 ? (double)st.st_size : 0));
+	c = jv_object_set(c, jv_string("sha256"), ul_sha256_file(path, sha) == 0 ? jv_string(sha) : jv_null());
+	ul_write_record(c);
+	return 0;
+}
+
+static jv losses_object(const struct ul_detect_items *items)
+{
+	jv l = jv_object();
+	l = jv_object_set(l, jv_string("box"), jv_number(items->box));
+	l = jv_object_set(l, jv_string("cls"), jv_number(items->cls));
+	return jv_object_set(l, jv_string("l1"), jv_number(items->l1));
+}
+
+static jv metrics_object(const struct ul_val_metrics *m)
+{
+	jv o = jv_object();
+	o = jv_object_set(o, jv_string("precision"), jv_number(m->mp));
+	o = jv_object_set(o, jv_string("recall"), jv_number(m->mr));
+	o = jv_object_set(o, jv_string("mAP50"), jv_number(m->map50));
+	return jv_object_set(o, jv_string("mAP50_95"), jv_number(m->map));
+}
+
+/* The split's entries from the dataset's description. */
+static jv split_entries(jv dataset, const char *split)
+{
+	jv yaml = jv_object_get(jv_copy(dataset), jv_string("yaml")), root = jv_object_get(jv_copy(dataset), jv_string("root"));
+	jv spec = jv_get_kind(yaml) == JV_KIND_STRING ? ul_dataset_spec_load_at(jv_string_value(yaml), jv_string_value(root))
+		: ul_dataset_spec_load(jv_string_value(root));
+	jv_free(yaml), jv_free(root);
+	if (!jv_is_valid(spec))
+		return spec;
+	jv entries = jv_object_get(jv_object_get(spec, jv_string("splits")), jv_string(split));
+	return jv_get_kind(entries) == JV_KIND_ARRAY ? entries : (jv_free(entries), jv_invalid());
+}
+
+static int number(jv args, const char *key, double fallback)
+{
+	double v;
+	jv err = jv_invalid();
+	if (ul_run_number(args, key, &v, &err)) {
+		jv_free(err);
+		return (int)fallback;
+	}
+	return (int)v;
+}
+
+/* A parameter this trainer cannot honour yet, set: the error names it. */
+static int refuse_unsupported(jv config, jv *err)
+{
+	jv modified = jv_object_get(jv_copy(config), jv_string("modified"));
+	int rc = 0;
+	for (int i = 0; !rc && not_yet[i]; i++) {
+		jv v = jv_get_kind(modified) == JV_KIND_OBJECT ? jv_object_get(jv_copy(modified), jv_string(not_yet[i])) : jv_invalid();
+		if (jv_is_valid(v) && jv_get_kind(v) != JV_KIND_NULL && jv_get_kind(v) != JV_KIND_FALSE)
+			rc = ul_invalid(err, "%s= is not supported by ul-train yet; leave it at its default", not_yet[i]);
+		jv_free(v);
+	}
+	jv_free(modified);
+	return rc;
+}
+
+/* --- the run's pieces ---------------------------------------------------------- */
+
+/* Where the run's dataset and config come from: the records that arrived,
+ * or, standalone, the fetch and the checks of ul-fetch and ul-validate,
+ * whose records are written as they would have been. Arguments given here
+ * beside a config record are checked again with its own. 0, or an exit
+ * status with the error written. */
+static int gather(const struct ul_args *args, jv *dataset, jv *config)
+{
+	const char *data = ul_arg_str(args, "data");
+	if (jv_get_kind(*dataset) == JV_KIND_NULL && data) {
+		struct ul_source_options source = { .shapes_count = 64, .shapes_imgsz = 160 };
+		jv err = jv_invalid();
+		jv_free(*dataset);
+		*dataset = ul_fetch_dataset(data, &source, &err);
+		if (!jv_is_valid(*dataset)) {
+			*dataset = jv_null();
+			return ul_fail(UL_EXIT_FAILED, err);
+		}
+		ul_write_record(jv_copy(*dataset));
+	}
+	if (jv_get_kind(*dataset) != JV_KIND_OBJECT)
+		return ul_fail(UL_EXIT_USAGE, ul_error_record("usage", "no dataset: no dataset record arrived and no data= was given",
+							  "ul-fetch data=... | ul-validate ... | ul-train, or ul-train model=M data=D"));
+	bool given = jv_object_length(jv_copy(args->extra)) > 0 || ul_arg_str(args, "model");
+	if (jv_get_kind(*config) == JV_KIND_OBJECT && !given)
+		return 0;
+	/* a config's own choices first, then what this command line adds */
+	jv extra = jv_get_kind(*config) == JV_KIND_OBJECT ? jv_object_get(jv_copy(*config), jv_string("modified")) : jv_object();
+	if (jv_get_kind(extra) != JV_KIND_OBJECT)
+		jv_free(extra), extra = jv_object();
+	extra = jv_object_merge(extra, jv_copy(args->extra));
+	jv model = jv_get_kind(*config) == JV_KIND_OBJECT ? jv_object_get(jv_copy(*config), jv_string("model")) : jv_null();
+	const char *model_arg = ul_arg_str(args, "model") ? ul_arg_str(args, "model")
+			       : jv_get_kind(model) == JV_KIND_STRING ? jv_string_value(model) : NULL;
+	jv errors = jv_array();
+	jv fresh = ul_run_config(*dataset, model_arg, ul_arg_str(args, "task"), extra, &errors);
+	jv_free(model);
+	int rc = 0;
+	if (!jv_is_valid(fresh)) {
+		jv_free(fresh);
+		jv_array_foreach(errors, i, e)
+			ul_fail(UL_EXIT_FAILED, e);
+		rc = UL_EXIT_FAILED;
+	} else {
+		jv_free(*config);
+		*config = fresh;
+		ul_write_record(jv_copy(fresh));
+	}
+	jv_free(errors);
+	return rc;
+}
+
+/* The run's id: the folder's name and the start's time, unique enough to
+ * key a ledger and a dashboard. */
+static void run_id(struct run *r)
+{
+	char stamp[32];
+	time_t t = time(NULL);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+	snprintf(r->id, sizeof r->id, "%s-%s-%d", r->dir.name, stamp, (int)getpid());
+}
+
+/* The loaders for the train split and the val split (test when there is
+ * no val). 0, or -1 with a message. */
+static int open_loaders(struct run *r, jv *err)
+{
+	jv nc_v = jv_object_get(jv_copy(r->dataset), jv_string("nc"));
+	struct ul_label_rules rules = { UL_TASK_DETECT, jv_get_kind(nc_v) == JV_KIND_NUMBER ? (int)jv_number_value(nc_v) : 0, 0, 0 };
+	jv_free(nc_v);
+	struct ul_loader_options to, vo;
+	jv train = split_entries(r->dataset, "train"), val = split_entries(r->dataset, "val");
+	if (!jv_is_valid(val))
+		jv_free(val), val = split_entries(r->dataset, "test");
+	int rc = 0;
+	if (!jv_is_valid(train) || !jv_is_valid(val))
+		rc = ul_invalid(err, "the dataset has no %s split", jv_is_valid(train) ? "val or test" : "train");
+	else if (ul_loader_options_from_args(&to, r->args, true, &rules, 0, 0, 0, err) ||
+		 ul_loader_options_from_args(&vo, r->args, false, &rules, 0, 0, 0, err))
+		rc = -1;
+	else if (!(r->train_open = !ul_loader_open(&r->train_loader, train, &to, err)) ||
+		 !(r->val_open = !ul_loader_open(&r->val_loader, val, &vo, err)))
+		rc = -1;
+	for (int k = 0; !rc && k < 2; k++) {
+		struct ul_loader *l = k ? &r->val_loader : &r->train_loader;
+		jv_array_foreach(l->skipped, i, s) {
+			jv path = jv_object_get(jv_copy(s), jv_string("path")), why = jv_object_get(s, jv_string("problem"));
+			log_line("warning", "%s: skipped: %s", jv_string_value(path), jv_string_value(why));
+			jv_free(path), jv_free(why);
+		}
+	}
+	jv_free(train), jv_free(val);
+	return rc;
+}
+
+/* The epochs before close_mosaic's last ones mix images; those do not. */
+static void close_mosaic(struct ul_loader *l)
+{
+	l->o.augment.mosaic = l->o.augment.mixup = l->o.augment.cutmix = l->o.augment.copy_paste = 0;
+}
+
+enum stop { RUNNING, DONE, CANCELLED, PAUSED, FAILED, NOT_FINITE };
+
+/* One line a batch on a terminal, as Ultralytics draws it. */
+static void progress(const struct run *r, int batch, int batches, const struct ul_detect_items *sum, int n, size_t instances,
+		     int size)
+{
+	if (!isatty(STDERR_FILENO) || ul_human_quiet())
+		return;
+	int filled = batches ? 20 * (batch + 1) / batches : 20;
+	char bar[64] = "";
+	for (int i = 0; i < 20; i++)
+		strcat(bar, i < filled ? "#" : ".");
+	fprintf(stderr, "\r%11d/%d %10.3gG %10.4g %10.4g %10.4g %10zu %10d: %3d%% %s %d/%d", r->t.epoch + 1, r->epochs, 0.0,
+		sum->box / n, sum->cls / n, sum->l1 / n, instances, size, 100 * (batch + 1) / (batches ? batches : 1), bar,
+		batch + 1, batches);
+	if (batch + 1 == batches)
+		fputc('\n', stderr);
+}
+
+/* The epoch's batches. The stop asked for is looked at between batches:
+ * a signal, or stdout closed. */
+static enum stop train_epoch(struct run *r, struct ul_detect_items *mean, double *images, jv *err)
+{
+	struct ul_detect_items sum = { 0 };
+	int n = 0;
+	*images = 0;
+	if (ul_loader_start(&r->train_loader, r->t.epoch, err))
+		return FAILED;
+	struct ul_batch *b;
+	enum stop stop = RUNNING;
+	while (stop == RUNNING && (b = ul_loader_next(&r->train_loader, err))) {
+		struct ul_detect_items items;
+		double total = 0;
+		if (ul_trainer_batch(&r->t, b->n, b->h, b->w, b->images, b->labels, b->nlabels, &items, &total, err)) {
+			stop = isfinite(total) ? FAILED : NOT_FINITE;
+		} else {
+			sum.box += items.box, sum.cls += items.cls, sum.l1 += items.l1, n++;
+			*images += b->n;
+			progress(r, n - 1, r->t.batches, &sum, n, b->nlabels, b->w);
+		}
+		ul_loader_release(&r->train_loader, b);
+		if (stop == RUNNING && ul_stop_requested())
+			stop = CANCELLED;
+		else if (stop == RUNNING && downstream_gone())
+			stop = PAUSED;
+		if (stop == RUNNING && now() - r->last_system >= SYSTEM_EVERY_S)
+			system_record(r);
+	}
+	if (stop == RUNNING && jv_invalid_has_msg(jv_copy(*err)))
+		stop = FAILED;
+	if (n > 0)
+		mean->box = sum.box / n, mean->cls = sum.cls / n, mean->l1 = sum.l1 / n;
+	return stop;
+}
+
+/* results.csv's row of the epoch just finished. */
+static int results_row(struct run *r, const struct ul_detect_items *train, const double *lr, jv *err)
+{
+	const struct ul_val_metrics *m = &r->last_val.metrics;
+	const struct ul_detect_items *v = &r->last_val.loss;
+	double values[UL_DETECT_RESULT_COLUMNS + UL_OPTIM_GROUPS] = {
+		train->box, train->cls, train->l1, m->mp, m->mr, m->map50, m->map, v->box, v->cls, v->l1,
+	};
+	for (int j = 0; j < r->t.optim.ngroups; j++)
+		values[UL_DETECT_RESULT_COLUMNS + j] = lr[j];
+	return ul_results_csv_append(r->csv, r->t.epoch, now() - r->start, r->lr_names, values, r->ncolumns, err);
+}
+
+static void epoch_record(struct run *r, const struct ul_detect_items *train, const double *lr, double seconds,
+			 double images, bool validated)
+{
+	jv rates = jv_array();
+	for (int j = 0; j < r->t.optim.ngroups; j++)
+		rates = jv_array_append(rates, jv_number(lr[j]));
+	jv e = ul_record("epoch");
+	e = jv_object_set(e, jv_string("run"), jv_string(r->id));
+	e = jv_object_set(e, jv_string("epoch"), jv_number(r->t.epoch));
+	e = jv_object_set(e, jv_string("epochs"), jv_number(r->epochs));
+	e = jv_object_set(e, jv_string("seconds"), jv_number(seconds));
+	e = jv_object_set(e, jv_string("lr"), rates);
+	e = jv_object_set(e, jv_string("losses"), losses_object(train));
+	e = jv_object_set(e, jv_string("val_losses"), validated ? losses_object(&r->last_val.loss) : jv_null());
+	e = jv_object_set(e, jv_string("metrics"), validated ? metrics_object(&r->last_val.metrics) : jv_null());
+	e = jv_object_set(e, jv_string("fitness"), validated ? jv_number(r->last_val.metrics.fitness) : jv_null());
+	jv best = jv_object_set(jv_object(), jv_string("epoch"), jv_number(r->best_epoch));
+	best = jv_object_set(best, jv_string("fitness"), isnan(r->best_fitness) ? jv_null() : jv_number(r->best_fitness));
+	e = jv_object_set(e, jv_string("best"), best);
+	e = jv_object_set(e, jv_string("images_per_second"), jv_number(seconds > 0 ? images / seconds : 0));
+	e = jv_object_set(e, jv_string("ram_mb"), jv_number(round(resident_mb())));
+	e = jv_object_set(e, jv_string("gpu_mem"), jv_null());
+	ul_write_record(e);
+	if (validated)
+		log_line("info", "epoch %d/%d: box %.4g cls %.4g l1 %.4g | P %.3g R %.3g mAP50 %.3g mAP50-95 %.3g | %.1f s",
+			 r->t.epoch, r->epochs, train->box, train->cls, train->l1, r->last_val.metrics.mp, r->last_val.metrics.mr,
+			 r->last_val.metrics.map50, r->last_val.metrics.map, seconds);
+	else
+		log_line("info", "epoch %d/%d: box %.4g cls %.4g l1 %.4g | %.1f s", r->t.epoch, r->epochs, train->box, train->cls,
+			 train->l1, seconds);
+}
+
+/* Back to the last checkpoint after a loss that is not finite, as
+ * Ultralytics recovers: the weights and the state as they were at the
+ * last epoch's end, the epoch run again. 0, or -1 with a message. */
+static int reload_last(struct run *r, jv *err)
+{
+	char path[PATH_MAX + 32];
+	snprintf(path, sizeof path, "%s/last.safetensors", r->dir.weights);
+	struct ul_checkpoint c;
+	if (access(path, R_OK) != 0)
+		return ul_invalid(err, "the loss is not finite and there is no checkpoint to go back to yet");
+	if (ul_checkpoint_open(&c, path, err))
+		return -1;
+	int rc = ul_checkpoint_resume(&c, &r->t, err);
+	ul_checkpoint_close(&c);
+	return rc;
+}
+
+/* The epochs from t.epoch on. The reason it ended is in *reason. */
+static enum stop train_loop(struct run *r, char *reason, size_t cap, jv *err)
+{
+	enum stop stop = RUNNING;
+	while (stop == RUNNING) {
+		if (r->t.epoch >= r->epochs) {
+			snprintf(reason, cap, "%d epochs done", r->epochs);
+			return DONE;
+		}
+		if (r->close_mosaic > 0 && r->t.epoch >= r->epochs - r->close_mosaic)
+			close_mosaic(&r->train_loader);
+		double t0 = now(), images;
+		struct ul_detect_items train = { 0 };
+		stop = train_epoch(r, &train, &images, err);
+		if (stop == NOT_FINITE) {
+			if (r->nan_reloads++ >= NAN_RELOADS || reload_last(r, err))
+				return FAILED;
+			log_line("warning", "the loss was not finite: back to the last checkpoint (%d of %d)", r->nan_reloads, NAN_RELOADS);
+			jv_free(*err), *err = jv_invalid();
+			stop = RUNNING;
+			continue;
+		}
+		if (stop != RUNNING)
+			return stop;
+		double lr[UL_OPTIM_GROUPS];
+		for (int j = 0; j < r->t.optim.ngroups; j++)
+			lr[j] = r->t.optim.groups[j].lr;
+		ul_trainer_epoch_end(&r->t);
+		bool validated = r->validate || r->t.epoch >= r->epochs;
+		if (validated) {
+			ul_val_result_free(&r->last_val);
+			if (ul_validate(&r->g, &r->t.ema.weights, &r->val_loader, &r->vo, &r->last_val, err))
+				return FAILED;
+			r->has_val = true;
+			if (isnan(r->best_fitness) || r->last_val.metrics.fitness > r->best_fitness)
+				r->best_fitness = r->last_val.metrics.fitness, r->best_epoch = r->t.epoch;
+		}
+		if (results_row(r, &train, lr, err))
+			return FAILED;
+		if (r->save) {
+			char period[32];
+			snprintf(period, sizeof period, "epoch%d.safetensors", r->t.epoch);
+			if (save(r, "last", "last.safetensors", err) ||
+			    (r->best_epoch == r->t.epoch && save(r, "best", "best.safetensors", err)) ||
+			    (r->save_period > 0 && r->t.epoch % r->save_period == 0 && save(r, "period", period, err)))
+				return FAILED;
+		}
+		epoch_record(r, &train, lr, now() - t0, images, validated);
+		system_record(r);
+		if (ul_stop_requested())
+			return CANCELLED;
+		if (downstream_gone())
+			return PAUSED;
+		if (r->validate && r->t.epoch - r->best_epoch >= r->patience) {
+			snprintf(reason, cap, "patience: no better fitness in the %d epochs since epoch %d", r->patience, r->best_epoch);
+			return DONE;
+		}
+		if (r->hours > 0 && now() - r->start >= r->hours * 3600) {
+			snprintf(reason, cap, "time: %.3g hours trained", r->hours);
+			return DONE;
+		}
+	}
+	return stop;
+}
+
+/* --- starting ------------------------------------------------------------------ */
+
+/* resume=true: the newest last.safetensors of the task's runs. */
+static int find_last(const char *task, jv args, char *out, size_t cap, jv *err)
+{
+	jv project = jv_object_get(jv_copy(args), jv_string("project"));
+	char runs[PATH_MAX];
+	if (jv_get_kind(project) == JV_KIND_STRING)
+		snprintf(runs, sizeof runs, "%s", jv_string_value(project));
+	else
+		snprintf(runs, sizeof runs, "runs/%s", task);
+	jv_free(project);
+	char pattern[PATH_MAX + 64];
+	snprintf(pattern, sizeof pattern, "%s/*/weights/last.safetensors", runs);
+	glob_t g;
+	if (glob(pattern, 0, NULL, &g) != 0)
+		return ul_invalid(err, "resume=true: nothing to resume, no %s", pattern);
+	time_t newest = 0;
+	for (size_t i = 0; i < g.gl_pathc; i++) {
+		struct stat st;
+		if (stat(g.gl_pathv[i], &st) == 0 && st.st_mtime >= newest)
+			newest = st.st_mtime, snprintf(out, cap, "%s", g.gl_pathv[i]);
+	}
+	globfree(&g);
+	return 0;
+}
+
+/* The checkpoint resume= names, if any, into *path. */
+static int resume_path(struct run *r, char *path, size_t cap, jv *err)
+{
+	jv resume = jv_object_get(jv_copy(r->args), jv_string("resume"));
+	int rc = 0;
+	path[0] = 0;
+	if (jv_get_kind(resume) == JV_KIND_STRING)
+		snprintf(path, cap, "%s", jv_string_value(resume));
+	else if (jv_get_kind(resume) == JV_KIND_TRUE)
+		rc = find_last(r->task, r->args, path, cap, err);
+	jv_free(resume);
+	return rc;
+}
+
+/* A resumed run's folder is its checkpoint's: .../NAME/weights/last.safetensors. */
+static int resumed_dir(struct run *r, const char *checkpoint, jv *err)
+{
+	char real[PATH_MAX];
+	if (!realpath(checkpoint, real))
+		return ul_invalid(err, "resume=%s: %s", checkpoint, strerror(errno));
+	char *slash = strrchr(real, '/');
+	*slash = 0;
+	snprintf(r->dir.weights, sizeof r->dir.weights, "%s", real);
+	if ((slash = strrchr(real, '/')))
+		*slash = 0;
+	snprintf(r->dir.path, sizeof r->dir.path, "%s", real);
+	slash = strrchr(r->dir.path, '/');
+	r->dir.name = slash ? slash + 1 : r->dir.path;
+	return 0;
+}
+
+/* model= a checkpoint, or pretrained= a file: its weights into the new
+ * run; tensors whose shape changed (a new class count) keep their fresh
+ * initialisation. 0, or -1 with a message. */
+static int fine_tune(struct run *r, jv facts, jv *err)
+{
+	jv kind = jv_object_get(jv_copy(facts), jv_string("kind")), from = jv_null();
+	if (!strcmp(jv_string_value(kind), "checkpoint"))
+		from = jv_object_get(jv_copy(facts), jv_string("model"));
+	else
+		from = jv_object_get(jv_copy(r->args), jv_string("pretrained"));
+	jv_free(kind);
+	if (jv_get_kind(from) != JV_KIND_STRING) {
+		jv_free(from);
+		return 0;  /* from scratch, as a YAML model is in Ultralytics */
+	}
+	struct ul_checkpoint c;
+	jv skipped = jv_array();
+	int rc = ul_checkpoint_open(&c, jv_string_value(from), err);
+	if (!rc) {
+		rc = ul_checkpoint_load_weights(&c, &r->t, &skipped, err);
+		ul_checkpoint_close(&c);
+	}
+	if (!rc)
+		log_line("info", "weights from %s; %d tensors of another shape keep their new initialisation",
+			 jv_string_value(from), jv_array_length(jv_copy(skipped)));
+	jv_free(skipped), jv_free(from);
+	return rc;
+}
+
+static int start(struct run *r, jv *err)
+{
+	char resume[PATH_MAX] = "";
+	struct ul_checkpoint c;
+	bool resumed = false;
+	if (resume_path(r, resume, sizeof resume, err))
+		return -1;
+	jv facts = jv_object_get(jv_copy(r->config), jv_string("model_info"));
+	if (resume[0]) {
+		/* the run goes on as it was set up: its checkpoint's arguments and model */
+		if (ul_checkpoint_open(&c, resume, err)) {
+			jv_free(facts);
+			return -1;
+		}
+		if (!c.has_state || jv_get_kind(c.args) != JV_KIND_OBJECT || jv_get_kind(c.model) != JV_KIND_OBJECT) {
+			ul_checkpoint_close(&c);
+			jv_free(facts);
+			return ul_invalid(err, "resume=%s: not a ul-train checkpoint with its training state", resume);
+		}
+		resumed = true;
+		jv_free(r->args), jv_free(facts);
+		r->args = jv_copy(c.args), facts = jv_copy(c.model);
+		r->config = jv_object_set(r->config, jv_string("model_info"), jv_copy(facts));
+		if (resumed_dir(r, resume, err))
+			goto fail;
+		snprintf(r->id, sizeof r->id, "%s", jv_get_kind(c.run) == JV_KIND_STRING ? jv_string_value(c.run) : r->dir.name);
+		r->best_fitness = c.best_fitness, r->best_epoch = c.best_epoch;
+	} else {
+		jv project = jv_object_get(jv_copy(r->args), jv_string("project"));
+		jv name = jv_object_get(jv_copy(r->args), jv_string("name"));
+		double exist_ok = 0;
+		ul_run_number(r->args, "exist_ok", &exist_ok, err);
+		int rc = ul_run_dir_create(&r->dir, r->task, jv_get_kind(project) == JV_KIND_STRING ? jv_string_value(project) : NULL,
+					   jv_get_kind(name) == JV_KIND_STRING ? jv_string_value(name) : NULL, exist_ok != 0, err);
+		jv_free(project), jv_free(name);
+		jv schema = ul_params_load();
+		if (rc || ul_run_dir_save_args(&r->dir, r->args, jv_is_valid(schema) ? schema : jv_null(), err)) {
+			jv_free(schema);
+			goto fail;
+		}
+		jv_free(schema);
+		run_id(r);
+	}
+	snprintf(r->csv, sizeof r->csv, "%s/results.csv", r->dir.path);
+	r->epochs = number(r->args, "epochs", 100), r->patience = number(r->args, "patience", 100);
+	r->save_period = number(r->args, "save_period", -1), r->close_mosaic = number(r->args, "close_mosaic", 10);
+	r->validate = number(r->args, "val", 1) != 0, r->plots = number(r->args, "plots", 1) != 0;
+	r->save = number(r->args, "save", 1) != 0;
+	jv hours = jv_object_get(jv_copy(r->args), jv_string("time"));
+	r->hours = jv_get_kind(hours) == JV_KIND_NUMBER ? jv_number_value(hours) : 0;
+	jv_free(hours);
+	int imgsz = number(r->args, "imgsz", 640);
+	jv why = jv_null();
+	struct ul_train_options o;
+	if (ul_model_graph(facts, r->dataset, imgsz, &r->g, &why)) {
+		ul_invalid(err, "%s", jv_get_kind(why) == JV_KIND_STRING ? jv_string_value(why) : "the model does not build");
+		jv_free(why);
+		goto fail;
+	}
+	jv_free(why);
+	if (open_loaders(r, err) || ul_train_options_from_args(&o, r->args, r->train_loader.n, err) ||
+	    ul_trainer_create(&r->t, &r->g, &o, err) || ul_val_options_from_args(&r->vo, r->args, err))
+		goto fail;
+	r->has_trainer = true;
+	if (resumed) {
+		if (ul_checkpoint_resume(&c, &r->t, err))
+			goto fail;
+		ul_checkpoint_close(&c);
+		resumed = false;
+		log_line("info", "resuming %s from epoch %d", r->id, r->t.epoch);
+	} else if (fine_tune(r, facts, err)) {
+		goto fail;
+	}
+	r->ncolumns = ul_detect_result_names(r->t.optim.ngroups, r->lr_names, r->lr_room);
+	jv_free(facts);
+	return 0;
+fail:
+	if (resumed)
+		ul_checkpoint_close(&c);
+	jv_free(facts);
+	return -1;
+}
+
+/* --- the program ------------------------------------------------------------ */
+
+static void run_free(struct run *r)
+{
+	ul_val_result_free(&r->last_val);
+	if (r->has_trainer)
+		ul_trainer_free(&r->t);
+	if (r->train_open)
+		ul_loader_close(&r->train_loader);
+	if (r->val_open)
+		ul_loader_close(&r->val_loader);
+	ul_graph_free(&r->g);
+	jv_free(r->dataset), jv_free(r->config), jv_free(r->args);
+}
+
+/* The closing table of the last validation, on stderr. */
+static void closing_table(const struct run *r)
+{
+	if (!r->has_val)
+		return;
+	int nc = r->g.nc;
+	jv names = jv_object_get(jv_copy(r->dataset), jv_string("names"));
+	const char **labels = calloc((size_t)nc + 1, sizeof *labels);
+	jv kept = jv_array();
+	for (int c = 0; labels && c < nc; c++) {
+		char key[16];
+		snprintf(key, sizeof key, "%d", c);
+		jv name = jv_get_kind(names) == JV_KIND_OBJECT ? jv_object_get(jv_copy(names), jv_string(key)) : jv_null();
+		if (jv_get_kind(name) == JV_KIND_STRING)
+			labels[c] = jv_string_value(name), kept = jv_array_append(kept, name);
+		else
+			jv_free(name);
+	}
+	ul_val_table(stderr, &r->last_val.stats, &r->last_val.metrics, labels, nc, true);
+	free(labels);
+	jv_free(kept), jv_free(names);
+}
+
+/* The failure: its status and error records, and the exit status. */
+static int failed(struct run *r, const char *code, jv err, const char *hint)
+{
+	jv msg = jv_invalid_has_msg(jv_copy(err)) ? jv_invalid_get_msg(err) : (jv_free(err), jv_string("out of memory"));
+	status(r, "failed", jv_string_value(msg));
+	int rc = ul_fail(UL_EXIT_FAILED, ul_error_record(code, jv_string_value(msg), hint));
+	jv_free(msg);
+	return rc;
+}
+
+static int train(struct run *r)
+{
+	jv err = jv_invalid();
+	jv task = jv_object_get(jv_copy(r->config), jv_string("task"));
+	r->task = jv_get_kind(task) == JV_KIND_STRING ? jv_string_value(task) : "detect";
+	snprintf(r->id, sizeof r->id, "pending-%d", (int)getpid());
+	if (strcmp(r->task, "detect")) {
+		int rc = failed(r, "task", jv_invalid_with_msg(jv_string_fmt("ul-train trains detect models; %s is not built yet", r->task)),
+				"train a detection model on a detection dataset");
+		jv_free(task);
+		return rc;
+	}
+	if (refuse_unsupported(r->config, &err)) {
+		jv_free(task);
+		return failed(r, "param_unsupported", err, NULL);
+	}
+	jv device = jv_object_get(jv_copy(r->args), jv_string("device"));
+	bool cpu = jv_get_kind(device) != JV_KIND_STRING || !strcmp(jv_string_value(device), "cpu");
+	jv_free(device);
+	if (!cpu) {
+		jv_free(task);
+		return failed(r, "device", jv_invalid_with_msg(jv_string("training on a GPU is not built yet")), "device=cpu");
+	}
+	struct ul_device_lock lock;
+	int got = ul_device_lock_open(&lock, "cpu", &err) ? -1 : ul_device_lock_try(&lock, &err);
+	if (got == 0) {
+		char why[96];
+		snprintf(why, sizeof why, "waiting for the cpu, which run %d holds", (int)lock.holder);
+		status(r, "pending", why);
+		got = ul_device_lock_wait(&lock, &err);
+		if (got == 1) {
+			ul_device_lock_close(&lock);
+			jv_free(task);
+			status(r, "cancelled", "stopped while waiting for the device");
+			return 128 + ul_stop_signal();
+		}
+		got = got == 0 ? 1 : -1;
+	}
+	if (got < 0) {
+		jv_free(task);
+		return failed(r, "device", err, NULL);
+	}
+	r->start = now(), r->last_system = r->start, r->cpu_at_last = process_cpu_seconds();
+	r->best_fitness = NAN;
+	status(r, "starting", "building the model and the data");
+	int rc = 0;
+	if (start(r, &err)) {
+		rc = failed(r, "start", err, NULL);
+	} else {
+		log_line("info", "%s: %d train and %d val images, %d epochs, %s, into %s", r->id, r->train_loader.n, r->val_loader.n,
+			 r->epochs, ul_optim_kind_name(r->t.choice.kind), r->dir.path);
+		status(r, "running", r->t.epoch ? "resumed" : "training");
+		char reason[256] = "";
+		enum stop stop = train_loop(r, reason, sizeof reason, &err);
+		if (stop == DONE) {
+			if (r->save && save(r, "final", "final.safetensors", &err))
+				rc = failed(r, "checkpoint", err, "check the free space of the run folder");
+			else {
+				jv_free(err), err = jv_invalid();
+				closing_table(r);
+				status(r, "completed", reason);
+			}
+		} else if (stop == CANCELLED) {
+			jv_free(err), err = jv_invalid();
+			status(r, "cancelled", "a signal asked to stop; the checkpoints are kept");
+			rc = 128 + ul_stop_signal();
+		} else if (stop == PAUSED) {
+			jv_free(err), err = jv_invalid();
+			status(r, "paused", "stdout closed (the next stage stopped); resume from the last checkpoint");
+			rc = EXIT_PAUSED;
+		} else {
+			bool not_finite = jv_invalid_has_msg(jv_copy(err)) &&
+					  strstr(jv_string_value(jv_invalid_get_msg(jv_copy(err))), "not finite");
+			char hint[96];
+			snprintf(hint, sizeof hint, "try batch=%d", r->train_loader.o.batch / 2 > 0 ? r->train_loader.o.batch / 2 : 1);
+			rc = failed(r, not_finite ? "not_finite" : "training", err,
+				    not_finite ? "lower lr0, or check the labels: the loss stayed not finite after 3 reloads" : hint);
+			err = jv_invalid();
+		}
+	}
+	jv_free(err);
+	jv_free(task);
+	ul_device_lock_close(&lock);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	ul_tool_start(argv[0]);
+	struct ul_args args;
+	int rc = ul_args_parse(&args, &train_tool, argc, argv);
+	if (rc >= 0) {
+		ul_args_free(&args);
+		return ul_tool_exit(rc);
+	}
+	rc = UL_EXIT_OK;
+	jv kept[2] = { jv_null(), jv_null() };
+	bool piped = !isatty(STDIN_FILENO) || !ul_arg_str(&args, "data");
+	if (piped && !ul_pass_upstream((const char *const[]){ "dataset", "config", NULL }, kept, &rc)) {
+		rc = UL_EXIT_FAILED;
+	} else if (!(rc = gather(&args, &kept[0], &kept[1]))) {
+		struct run r = { .dataset = kept[0], .config = kept[1] };
+		r.args = jv_object_get(jv_copy(r.config), jv_string("args"));
+		kept[0] = kept[1] = jv_null();
+		rc = train(&r);
+		run_free(&r);
+	}
+	jv_free(kept[0]), jv_free(kept[1]);
+	ul_args_free(&args);
+	return ul_tool_exit(rc);
+}
