@@ -1,12 +1,13 @@
 #include "val/ap.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/grow.h"
 
-#define GRID 1000      /* the confidence grid of the P, R and F1 curves */
-#define SMOOTH 101     /* its box filter: round(1000 x 0.1 x 2) // 2 + 1 points */
+#define GRID UL_CURVE_POINTS /* the grid of the P, R, F1 and PR curves */
+#define SMOOTH 101             /* the F1 box filter: round(1000 x 0.1 x 2) // 2 + 1 points */
 #define EPS 1e-16
 
 void ul_val_stats_free(struct ul_val_stats *s)
@@ -19,6 +20,7 @@ void ul_val_stats_free(struct ul_val_stats *s)
 void ul_val_metrics_free(struct ul_val_metrics *m)
 {
 	free(m->classes), free(m->ap), free(m->p), free(m->r);
+	free(m->curves.pr), free(m->curves.p), free(m->curves.r), free(m->curves.f1);
 	*m = (struct ul_val_metrics){ 0 };
 }
 
@@ -87,16 +89,12 @@ static double interp(double x, const double *xp, const double *fp, size_t n, dou
 	return slope * (x - xp[lo]) + fp[lo];
 }
 
-double ul_average_precision(const double *recall, const double *precision, size_t n)
+/* The curve AP integrates, n + 3 points into mrec and mpre: sentinels
+ * (recall from 0, then its last value and 1; precision from 1 down to 0),
+ * then the envelope, the running max from the right. */
+static void envelope(const double *recall, const double *precision, size_t n, double *mrec, double *mpre)
 {
-	/* sentinels: recall from 0, then its last value and 1; precision from
-	 * 1 down to 0; then the envelope, the running max from the right */
 	size_t m = n + 3;
-	double *mrec = malloc(sizeof *mrec * m), *mpre = malloc(sizeof *mpre * m);
-	if (!mrec || !mpre) {
-		free(mrec), free(mpre);
-		return 0;
-	}
 	mrec[0] = 0, mpre[0] = 1;
 	for (size_t i = 0; i < n; i++)
 		mrec[i + 1] = recall[i], mpre[i + 1] = precision[i];
@@ -105,6 +103,17 @@ double ul_average_precision(const double *recall, const double *precision, size_
 	for (size_t i = m - 1; i > 0; i--)
 		if (mpre[i] > mpre[i - 1])
 			mpre[i - 1] = mpre[i];
+}
+
+double ul_average_precision(const double *recall, const double *precision, size_t n)
+{
+	size_t m = n + 3;
+	double *mrec = malloc(sizeof *mrec * m), *mpre = malloc(sizeof *mpre * m);
+	if (!mrec || !mpre) {
+		free(mrec), free(mpre);
+		return 0;
+	}
+	envelope(recall, precision, n, mrec, mpre);
 	/* the trapezoid rule over 101 recall points */
 	double ap = 0, prev = interp(0, mrec, mpre, m, mpre[0]);
 	for (int k = 1; k <= 100; k++) {
@@ -133,18 +142,22 @@ static int by_conf(const void *a, const void *b, void *dets)
 	return (i > j) - (i < j);
 }
 
-/* One class's AP, and its P and R curves on the grid. */
+/* One class's AP, its P and R curves on the grid and, unless pr_curve is
+ * NULL, its precision envelope at IoU 0.50 on the recall grid. */
 static void class_curves(const struct ul_val_stats *s, const size_t *order, int cls, size_t labels, double ap[],
-			 double *p_curve, double *r_curve, double *scratch)
+			 double *p_curve, double *r_curve, double *pr_curve, double *scratch)
 {
 	size_t n = 0;
 	double *conf = scratch, *recall = conf + s->ndets, *precision = recall + s->ndets * UL_IOU_THRESHOLDS;
+	double *mrec = precision + s->ndets * UL_IOU_THRESHOLDS, *mpre = mrec + s->ndets + 3;
 	for (size_t k = 0; k < s->ndets; k++)
 		if (s->dets[order[k]].cls == cls)
 			conf[n++] = -s->dets[order[k]].conf;  /* negated: rising, as interp wants */
 	memset(ap, 0, sizeof *ap * UL_IOU_THRESHOLDS);
 	for (int g = 0; g < GRID; g++)
 		p_curve[g] = 0, r_curve[g] = 0;
+	for (int g = 0; pr_curve && g < GRID; g++)
+		pr_curve[g] = 0;
 	if (n == 0 || labels == 0)
 		return;
 	for (int t = 0; t < UL_IOU_THRESHOLDS; t++) {
@@ -165,14 +178,19 @@ static void class_curves(const struct ul_val_stats *s, const size_t *order, int 
 		r_curve[g] = interp(x, conf, recall, n, 0);
 		p_curve[g] = interp(x, conf, precision, n, 1);
 	}
+	if (!pr_curve)
+		return;
+	envelope(recall, precision, n, mrec, mpre);
+	for (int g = 0; g < GRID; g++)
+		pr_curve[g] = interp((double)g / (GRID - 1), mrec, mpre, n + 3, mpre[0]);
 }
 
-int ul_val_metrics(const struct ul_val_stats *s, struct ul_val_metrics *m)
+static int metrics(const struct ul_val_stats *s, struct ul_val_metrics *m, bool keep_curves)
 {
 	*m = (struct ul_val_metrics){ 0 };
 	int *cls = malloc(sizeof *cls * (s->ntargets + 1));
 	size_t *order = malloc(sizeof *order * (s->ndets + 1));
-	double *scratch = malloc(sizeof *scratch * (s->ndets * (1 + 2 * UL_IOU_THRESHOLDS) + 1));
+	double *scratch = malloc(sizeof *scratch * (s->ndets * (3 + 2 * UL_IOU_THRESHOLDS) + 6));
 	double *curves = NULL, *f1 = calloc(GRID, sizeof *f1);
 	if (!cls || !order || !scratch || !f1)
 		goto oom;
@@ -189,6 +207,13 @@ int ul_val_metrics(const struct ul_val_stats *s, struct ul_val_metrics *m)
 	curves = malloc(sizeof *curves * 2 * GRID * (nc + 1));
 	if (!m->classes || !m->ap || !m->p || !m->r || !curves)
 		goto oom;
+	struct ul_val_curves *kept = &m->curves;
+	if (keep_curves) {
+		kept->pr = malloc(sizeof *kept->pr * (nc + 1)), kept->p = malloc(sizeof *kept->p * (nc + 1));
+		kept->r = malloc(sizeof *kept->r * (nc + 1)), kept->f1 = malloc(sizeof *kept->f1 * (nc + 1));
+		if (!kept->pr || !kept->p || !kept->r || !kept->f1)
+			goto oom;
+	}
 	memcpy(m->classes, cls, sizeof *cls * nc);
 	for (size_t k = 0; k < s->ndets; k++)
 		order[k] = k;
@@ -198,9 +223,14 @@ int ul_val_metrics(const struct ul_val_stats *s, struct ul_val_metrics *m)
 		for (size_t i = 0; i < s->ntargets; i++)
 			labels += s->target_cls[i] == m->classes[c];
 		double *pc = curves + 2 * GRID * c, *rc = pc + GRID;
-		class_curves(s, order, m->classes[c], labels, m->ap[c], pc, rc, scratch);
+		class_curves(s, order, m->classes[c], labels, m->ap[c], pc, rc, keep_curves ? kept->pr[c] : NULL, scratch);
 		for (int g = 0; g < GRID; g++)
 			f1[g] += 2 * pc[g] * rc[g] / (pc[g] + rc[g] + EPS) / nc;
+		if (!keep_curves)
+			continue;
+		memcpy(kept->p[c], pc, sizeof kept->p[c]), memcpy(kept->r[c], rc, sizeof kept->r[c]);
+		for (int g = 0; g < GRID; g++)
+			kept->f1[c][g] = 2 * pc[g] * rc[g] / (pc[g] + rc[g] + EPS);
 	}
 	/* the confidence of the largest smoothed mean F1, the first if tied */
 	int best = 0;
@@ -227,4 +257,14 @@ oom:
 	free(cls), free(order), free(scratch), free(curves), free(f1);
 	ul_val_metrics_free(m);
 	return -1;
+}
+
+int ul_val_metrics(const struct ul_val_stats *s, struct ul_val_metrics *m)
+{
+	return metrics(s, m, false);
+}
+
+int ul_val_metrics_curves(const struct ul_val_stats *s, struct ul_val_metrics *m)
+{
+	return metrics(s, m, true);
 }

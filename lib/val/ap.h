@@ -6,7 +6,8 @@
  * the 101-point interpolation (COCO) of the precision envelope, and the
  * precision and recall curves on a 1000-point confidence grid, whose
  * class-mean F1, box-smoothed over a tenth of the grid, picks the one
- * confidence at which P and R are reported. */
+ * confidence at which P and R are reported. On request it keeps the
+ * curves Ultralytics plots after validation (val/plots.h). */
 #ifndef UL_VAL_AP_H
 #define UL_VAL_AP_H
 
@@ -49,6 +50,19 @@ double ul_iou_threshold(int t);
 int ul_val_stats_add(struct ul_val_stats *s, const struct ul_detection *det, int ndet, const struct ul_gt_box *gt,
 		     int ngt);
 
+/* The curves behind the plots, per class with ground truth (in the order
+ * of ul_val_metrics' classes), each on a grid of UL_CURVE_POINTS from 0
+ * to 1: precision against recall at IoU 0.50, read from the precision
+ * envelope that gives AP (Ultralytics' prec_values), and precision,
+ * recall and F1 against confidence. A class never predicted is all 0. */
+#define UL_CURVE_POINTS 1000
+struct ul_val_curves {
+	double (*pr)[UL_CURVE_POINTS];
+	double (*p)[UL_CURVE_POINTS];
+	double (*r)[UL_CURVE_POINTS];
+	double (*f1)[UL_CURVE_POINTS];
+};
+
 struct ul_val_metrics {
 	int nclasses;                             /* classes with ground truth */
 	int *classes;                             /* their indices, ascending */
@@ -57,12 +71,16 @@ struct ul_val_metrics {
 	double mp, mr, map50, map;                /* means over the classes */
 	double conf;                              /* the confidence of maximum mean F1 */
 	double fitness;                           /* detect: map (mAP50-95) */
+	struct ul_val_curves curves;              /* NULLs unless ul_val_metrics_curves */
 };
 
 void ul_val_metrics_free(struct ul_val_metrics *m);
 
 /* The metrics of what s collected. 0, or -1 when out of memory. */
 int ul_val_metrics(const struct ul_val_stats *s, struct ul_val_metrics *m);
+
+/* The same, and m->curves too (the same numbers either way). */
+int ul_val_metrics_curves(const struct ul_val_stats *s, struct ul_val_metrics *m);
 
 /* The AP of one precision-recall curve of n points (recall rising):
  * COCO's 101-point interpolation of the precision envelope. */

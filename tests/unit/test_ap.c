@@ -96,9 +96,66 @@ static void table_case(void)
 	ul_val_metrics_free(&m), ul_val_stats_free(&s);
 }
 
+/* The curves the plots draw (ul_val_metrics_curves), on cases worked by
+ * hand from Ultralytics' ap_per_class: the same metrics as without them,
+ * the precision envelope on the recall grid (np.interp at recall 1 takes
+ * the sentinel's 0, so every curve ends there), recall against
+ * confidence as a step at each detection's score. */
+static void curves_case(void)
+{
+	struct ul_gt_box a = { 0, { 0, 0, 10, 10 } }, b = { 1, { 20, 20, 40, 40 } }, c = { 0, { 50, 50, 60, 60 } };
+	struct ul_gt_box both[2] = { a, b }, two_a[2] = { a, c };
+	struct ul_detection perfect[2] = { det(0, 0, 10, 10, 0.9f, 0), det(20, 20, 40, 40, 0.8f, 1) };
+	struct ul_detection mixed[3] = { det(0, 0, 10, 10, 0.7f, 0), det(70, 70, 80, 80, 0.6f, 1), det(20, 20, 40, 38, 0.3f, 1) };
+	struct ul_val_stats s = { 0 };
+	struct ul_val_metrics m, plain;
+	ul_val_stats_add(&s, perfect, 2, both, 2);
+	ul_val_stats_add(&s, mixed, 3, both, 2);
+	ok(ul_val_metrics_curves(&s, &m) == 0 && ul_val_metrics(&s, &plain) == 0, "metrics with and without curves");
+	ok(m.map == plain.map && m.map50 == plain.map50 && m.mp == plain.mp && m.mr == plain.mr && m.conf == plain.conf &&
+	   !memcmp(m.ap, plain.ap, sizeof *m.ap * m.nclasses), "the same numbers, to the bit");
+	ok(plain.curves.pr == NULL && m.curves.pr && m.curves.p && m.curves.r && m.curves.f1, "curves only when asked");
+	ul_val_metrics_free(&m), ul_val_metrics_free(&plain), ul_val_stats_free(&s);
+
+	ul_val_stats_add(&s, perfect, 2, both, 2);
+	ul_val_metrics_curves(&s, &m);
+	int flat = 1, step = 1, p_one = 1, f1_one = 1;
+	for (int k = 0; k < 2; k++)
+		for (int g = 0; g < UL_CURVE_POINTS; g++) {
+			double conf = (double)g / (UL_CURVE_POINTS - 1), score = k ? 0.8f : 0.9f;
+			flat &= m.curves.pr[k][g] == (g < UL_CURVE_POINTS - 1);
+			step &= m.curves.r[k][g] == (conf <= score);
+			p_one &= m.curves.p[k][g] == 1;
+			f1_one &= fabs(m.curves.f1[k][g] - (conf <= score)) < 1e-12;
+		}
+	ok(flat, "perfect: precision 1 at every recall but the last point, 0 there");
+	ok(step, "recall 1 up to each detection's confidence, 0 above");
+	ok(p_one, "precision 1 at every confidence (1 above the highest, as Ultralytics' left=1)");
+	ok(f1_one, "and F1 follows recall");
+	ul_val_metrics_free(&m), ul_val_stats_free(&s);
+
+	/* one of two boxes found: precision 1 to recall 0.5, then 0 */
+	struct ul_detection one[1] = { det(0, 0, 10, 10, 0.9f, 0) };
+	ul_val_stats_add(&s, one, 1, two_a, 2);
+	ul_val_metrics_curves(&s, &m);
+	ok(m.curves.pr[0][0] == 1 && m.curves.pr[0][499] == 1 && m.curves.pr[0][500] == 0, "half the boxes: 1 to recall 0.4995, 0 from 0.5005");
+	is_double(m.curves.r[0][0], 0.5, 1e-12, "recall 0.5 at confidence 0");
+	ul_val_metrics_free(&m), ul_val_stats_free(&s);
+
+	/* a class never predicted: all its curves 0 */
+	ul_val_stats_add(&s, one, 1, both, 2);
+	ul_val_metrics_curves(&s, &m);
+	double sum = 0;
+	for (int g = 0; g < UL_CURVE_POINTS; g++)
+		sum += m.curves.pr[1][g] + m.curves.p[1][g] + m.curves.r[1][g] + m.curves.f1[1][g];
+	ok(m.nclasses == 2 && sum == 0, "a class never predicted: every curve 0");
+	ul_val_metrics_free(&m), ul_val_stats_free(&s);
+}
+
 int main(void)
 {
 	reference_case();
+	curves_case();
 	table_case();
 	double r1[1] = { 1 }, p1[1] = { 1 }, r2[2] = { 0, 1 }, p2[2] = { 0, 0.5 }, r3[2] = { 0.5, 1 }, p3[2] = { 1, 2.0 / 3 };
 	is_double(ul_average_precision(r1, p1, 1), 0.995, 1e-12, "a perfect curve: 0.995");
