@@ -47,6 +47,7 @@
 #include "train/checkpoint.h"
 #include "train/run_dir.h"
 #include "train/trainer.h"
+#include "val/plots.h"
 #include "val/results_csv.h"
 #include "val/val_table.h"
 #include "val/validator.h"
@@ -721,6 +722,7 @@ static int start(struct run *r, jv *err)
 	} else if (fine_tune(r, facts, err)) {
 		goto fail;
 	}
+	r->vo.curves = r->plots;
 	r->ncolumns = ul_detect_result_names(r->t.optim.ngroups, r->lr_names, r->lr_room);
 	jv_free(facts);
 	return 0;
@@ -746,27 +748,56 @@ static void run_free(struct run *r)
 	jv_free(r->dataset), jv_free(r->config), jv_free(r->args);
 }
 
-/* The closing table of the last validation, on stderr. */
-static void closing_table(const struct run *r)
+/* The class names of the dataset, in class order, into labels (nc of
+ * them; NULL where the dataset has none); kept holds their strings. */
+static void class_labels(const struct run *r, const char **labels, jv *kept)
 {
-	if (!r->has_val)
-		return;
-	int nc = r->g.nc;
 	jv names = jv_object_get(jv_copy(r->dataset), jv_string("names"));
-	const char **labels = calloc((size_t)nc + 1, sizeof *labels);
-	jv kept = jv_array();
-	for (int c = 0; labels && c < nc; c++) {
+	*kept = jv_array();
+	for (int c = 0; c < r->g.nc; c++) {
 		char key[16];
 		snprintf(key, sizeof key, "%d", c);
 		jv name = jv_get_kind(names) == JV_KIND_OBJECT ? jv_object_get(jv_copy(names), jv_string(key)) : jv_null();
 		if (jv_get_kind(name) == JV_KIND_STRING)
-			labels[c] = jv_string_value(name), kept = jv_array_append(kept, name);
+			labels[c] = jv_string_value(name), *kept = jv_array_append(*kept, name);
 		else
-			jv_free(name);
+			labels[c] = NULL, jv_free(name);
 	}
-	ul_val_table(stderr, &r->last_val.stats, &r->last_val.metrics, labels, nc, true);
+	jv_free(names);
+}
+
+/* The plots of the run folder: the training curves, and the last
+ * validation's curves and confusion matrices. A plot that cannot be drawn
+ * is a warning: the run's numbers are what matters. */
+static void draw_plots(const struct run *r, const char **labels)
+{
+	char png[PATH_MAX + 16];
+	snprintf(png, sizeof png, "%s/results.png", r->dir.path);
+	jv err = jv_invalid();
+	if (ul_plot_results(r->csv, png, &err) ||
+	    (r->has_val && (ul_plot_curves(&r->last_val.metrics, labels, r->g.nc, r->dir.path, &err) ||
+			    ul_plot_confusion(&r->last_val.confusion, labels, r->dir.path, &err)))) {
+		jv msg = jv_invalid_get_msg(err);
+		log_line("warning", "plots: %s", jv_get_kind(msg) == JV_KIND_STRING ? jv_string_value(msg) : "out of memory");
+		jv_free(msg);
+		return;
+	}
+	jv_free(err);
+}
+
+/* At the end: the closing table of the last validation on stderr, and the plots. */
+static void closing(const struct run *r)
+{
+	const char **labels = calloc((size_t)r->g.nc + 1, sizeof *labels);
+	jv kept = jv_null();
+	if (labels)
+		class_labels(r, labels, &kept);
+	if (r->has_val)
+		ul_val_table(stderr, &r->last_val.stats, &r->last_val.metrics, labels, r->g.nc, true);
+	if (r->plots)
+		draw_plots(r, labels);
 	free(labels);
-	jv_free(kept), jv_free(names);
+	jv_free(kept);
 }
 
 /* The failure: its status and error records, and the exit status. */
@@ -838,7 +869,7 @@ static int train(struct run *r)
 				rc = failed(r, "checkpoint", err, "check the free space of the run folder");
 			else {
 				jv_free(err), err = jv_invalid();
-				closing_table(r);
+				closing(r);
 				status(r, "completed", reason);
 			}
 		} else if (stop == CANCELLED) {

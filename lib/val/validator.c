@@ -107,7 +107,7 @@ int ul_validate(const struct ul_graph *g, const struct ul_weights *w, struct ul_
 		rc = -1;
 	if (!rc && r->batches > 0)
 		r->loss.box /= r->batches, r->loss.cls /= r->batches, r->loss.l1 /= r->batches;
-	if (!rc && ul_val_metrics(&r->stats, &r->metrics))
+	if (!rc && (o->curves ? ul_val_metrics_curves : ul_val_metrics)(&r->stats, &r->metrics))
 		rc = ul_invalid(err, "out of memory");
 	ul_e2e_loss_free(&v.loss);
 	ul_decode_scratch_free(&v.decode);

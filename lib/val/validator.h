@@ -23,6 +23,7 @@ struct ul_val_options {
 	double conf;           /* detections scoring at or below are dropped (0.001) */
 	int max_det;           /* per image (300) */
 	double box, cls, dfl;  /* the loss gains, as in training */
+	bool curves;           /* the metrics' curves too, for the plots (val/plots.h) */
 };
 
 /* The options of a config record's args (borrowed): conf and max_det when
