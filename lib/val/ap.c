@@ -142,17 +142,16 @@ static int by_conf(const void *a, const void *b, void *dets)
 	return (i > j) - (i < j);
 }
 
-/* One class's AP, its P and R curves on the grid and, unless pr_curve is
+/* One class's AP from its n detections (mine: their indices, by
+ * confidence), its P and R curves on the grid and, unless pr_curve is
  * NULL, its precision envelope at IoU 0.50 on the recall grid. */
-static void class_curves(const struct ul_val_stats *s, const size_t *order, int cls, size_t labels, double ap[],
+static void class_curves(const struct ul_val_stats *s, const size_t *mine, size_t n, size_t labels, double ap[],
 			 double *p_curve, double *r_curve, double *pr_curve, double *scratch)
 {
-	size_t n = 0;
 	double *conf = scratch, *recall = conf + s->ndets, *precision = recall + s->ndets * UL_IOU_THRESHOLDS;
 	double *mrec = precision + s->ndets * UL_IOU_THRESHOLDS, *mpre = mrec + s->ndets + 3;
-	for (size_t k = 0; k < s->ndets; k++)
-		if (s->dets[order[k]].cls == cls)
-			conf[n++] = -s->dets[order[k]].conf;  /* negated: rising, as interp wants */
+	for (size_t k = 0; k < n; k++)
+		conf[k] = -s->dets[mine[k]].conf;  /* negated: rising, as interp wants */
 	memset(ap, 0, sizeof *ap * UL_IOU_THRESHOLDS);
 	for (int g = 0; g < GRID; g++)
 		p_curve[g] = 0, r_curve[g] = 0;
@@ -162,14 +161,11 @@ static void class_curves(const struct ul_val_stats *s, const size_t *order, int 
 		return;
 	for (int t = 0; t < UL_IOU_THRESHOLDS; t++) {
 		double tpc = 0, fpc = 0;
-		for (size_t k = 0, i = 0; k < s->ndets; k++) {
-			const struct ul_val_detection *d = &s->dets[order[k]];
-			if (d->cls != cls)
-				continue;
+		for (size_t i = 0; i < n; i++) {
+			const struct ul_val_detection *d = &s->dets[mine[i]];
 			tpc += d->tp[t], fpc += !d->tp[t];
 			recall[t * s->ndets + i] = tpc / (labels + EPS);
 			precision[t * s->ndets + i] = tpc / (tpc + fpc);
-			i++;
 		}
 		ap[t] = ul_average_precision(recall + t * s->ndets, precision + t * s->ndets, n);
 	}
@@ -192,6 +188,7 @@ static int metrics(const struct ul_val_stats *s, struct ul_val_metrics *m, bool 
 	size_t *order = malloc(sizeof *order * (s->ndets + 1));
 	double *scratch = malloc(sizeof *scratch * (s->ndets * (3 + 2 * UL_IOU_THRESHOLDS) + 6));
 	double *curves = NULL, *f1 = calloc(GRID, sizeof *f1);
+	size_t *start = NULL, *mine = NULL;  /* per class, where its detections start in mine */
 	if (!cls || !order || !scratch || !f1)
 		goto oom;
 	memcpy(cls, s->target_cls, sizeof *cls * s->ntargets);
@@ -218,12 +215,32 @@ static int metrics(const struct ul_val_stats *s, struct ul_val_metrics *m, bool 
 	for (size_t k = 0; k < s->ndets; k++)
 		order[k] = k;
 	qsort_r(order, s->ndets, sizeof *order, by_conf, s->dets);
+	/* the detections of each class together, each class's still by confidence */
+	int top = nc ? m->classes[nc - 1] : 0;
+	for (size_t k = 0; k < s->ndets; k++)
+		top = s->dets[k].cls > top ? s->dets[k].cls : top;
+	start = calloc((size_t)top + 2, sizeof *start);
+	mine = malloc(sizeof *mine * (s->ndets + 1));
+	if (!start || !mine)
+		goto oom;
+	for (size_t k = 0; k < s->ndets; k++)
+		start[s->dets[k].cls + 1]++;
+	for (int c = 0; c <= top; c++)
+		start[c + 1] += start[c];
+	for (size_t k = 0; k < s->ndets; k++)
+		mine[start[s->dets[order[k]].cls]++] = order[k];
+	for (int c = top; c >= 0; c--)  /* back to each class's first */
+		start[c + 1] = start[c];
+	start[0] = 0;
 	for (int c = 0; c < nc; c++) {
 		size_t labels = 0;
 		for (size_t i = 0; i < s->ntargets; i++)
 			labels += s->target_cls[i] == m->classes[c];
 		double *pc = curves + 2 * GRID * c, *rc = pc + GRID;
-		class_curves(s, order, m->classes[c], labels, m->ap[c], pc, rc, keep_curves ? kept->pr[c] : NULL, scratch);
+		int k = m->classes[c];
+		bool any = k >= 0 && k <= top;  /* a class no detection has */
+		class_curves(s, mine + (any ? start[k] : 0), any ? start[k + 1] - start[k] : 0, labels, m->ap[c], pc, rc,
+			     keep_curves ? kept->pr[c] : NULL, scratch);
 		for (int g = 0; g < GRID; g++)
 			f1[g] += 2 * pc[g] * rc[g] / (pc[g] + rc[g] + EPS) / nc;
 		if (!keep_curves)
@@ -251,10 +268,10 @@ static int metrics(const struct ul_val_stats *s, struct ul_val_metrics *m, bool 
 			m->map += m->ap[c][t] / nc / UL_IOU_THRESHOLDS;
 	}
 	m->fitness = m->map;
-	free(cls), free(order), free(scratch), free(curves), free(f1);
+	free(cls), free(order), free(scratch), free(curves), free(f1), free(start), free(mine);
 	return 0;
 oom:
-	free(cls), free(order), free(scratch), free(curves), free(f1);
+	free(cls), free(order), free(scratch), free(curves), free(f1), free(start), free(mine);
 	ul_val_metrics_free(m);
 	return -1;
 }
