@@ -162,35 +162,44 @@ static double process_cpu_seconds(void)
 	return t.tv_sec + t.tv_nsec * 1e-9;
 }
 
-/* Resident memory in MB, from /proc/self/statm; 0 when it cannot be read. */
-static double resident_mb(void)
+/* Percent of the machine's memory in use, from /proc/meminfo (what is
+ * not available to a new program); NAN when it cannot be read. */
+static double memory_in_use(void)
 {
-	long pages = 0, resident = 0;
-	FILE *f = fopen("/proc/self/statm", "r");
-	if (f) {
-		if (fscanf(f, "%ld %ld", &pages, &resident) != 2)
-			resident = 0;
-		fclose(f);
+	double total = NAN, available = NAN, v;
+	char key[64];
+	FILE *f = fopen("/proc/meminfo", "r");
+	while (f && fscanf(f, "%63s %lf kB", key, &v) == 2) {
+		if (!strcmp(key, "MemTotal:"))
+			total = v;
+		else if (!strcmp(key, "MemAvailable:"))
+			available = v;
 	}
-	return (double)resident * sysconf(_SC_PAGESIZE) / 1e6;
+	if (f)
+		fclose(f);
+	return total > 0 ? 100 * (1 - available / total) : NAN;
 }
 
-/* The machine: this process's CPU use since the last record (in cores),
- * memory, and the run folder's disk. No GPU on this path. */
+static jv number_or_null(double v, double unit)
+{
+	return isnan(v) ? jv_null() : jv_number(round(v / unit) * unit);
+}
+
+/* The machine: the CPU time this process used since the last record, in
+ * percent of all cores; memory and the run folder's disk in use, in
+ * percent. No GPU on this path. */
 static void system_record(struct run *r)
 {
-	double t = now(), cpu = process_cpu_seconds();
+	double t = now(), cpu = process_cpu_seconds(), cores = (double)sysconf(_SC_NPROCESSORS_ONLN);
 	struct statvfs fs;
-	double free_gb = statvfs(r->dir.path, &fs) == 0 ? (double)fs.f_bavail * fs.f_frsize / 1e9 : NAN;
-	double total_mb = (double)sysconf(_SC_PHYS_PAGES) * sysconf(_SC_PAGESIZE) / 1e6;
+	double disk = statvfs(r->dir.path, &fs) == 0 && fs.f_blocks ? 100 * (1 - (double)fs.f_bavail / fs.f_blocks) : NAN;
+	double busy = t > r->last_system ? 100 * (cpu - r->cpu_at_last) / (t - r->last_system) / cores : NAN;
 	jv s = ul_record("system");
 	s = jv_object_set(s, jv_string("run"), jv_string(r->id));
-	s = jv_object_set(s, jv_string("cpu_cores_busy"), jv_number(t > r->last_system ? (cpu - r->cpu_at_last) / (t - r->last_system) : 0));
-	s = jv_object_set(s, jv_string("cores"), jv_number((double)sysconf(_SC_NPROCESSORS_ONLN)));
-	s = jv_object_set(s, jv_string("ram_mb"), jv_number(round(resident_mb())));
-	s = jv_object_set(s, jv_string("ram_total_mb"), jv_number(round(total_mb)));
-	s = jv_object_set(s, jv_string("disk_free_gb"), isnan(free_gb) ? jv_null() : jv_number(round(free_gb * 10) / 10));
 	s = jv_object_set(s, jv_string("gpu"), jv_null());
+	s = jv_object_set(s, jv_string("cpu"), number_or_null(busy, 0.1));
+	s = jv_object_set(s, jv_string("ram"), number_or_null(memory_in_use(), 0.1));
+	s = jv_object_set(s, jv_string("disk"), number_or_null(disk, 0.1));
 	ul_write_record(s);
 	r->last_system = t, r->cpu_at_last = cpu;
 }
@@ -221,12 +230,13 @@ static int save(struct run *r, const char *kind, const char *file, jv *err)
 	return 0;
 }
 
+/* Losses by Ultralytics' names, as results.csv has them. */
 static jv losses_object(const struct ul_detect_items *items)
 {
 	jv l = jv_object();
-	l = jv_object_set(l, jv_string("box"), jv_number(items->box));
-	l = jv_object_set(l, jv_string("cls"), jv_number(items->cls));
-	return jv_object_set(l, jv_string("l1"), jv_number(items->l1));
+	l = jv_object_set(l, jv_string("box_loss"), jv_number(items->box));
+	l = jv_object_set(l, jv_string("cls_loss"), jv_number(items->cls));
+	return jv_object_set(l, jv_string("l1_loss"), jv_number(items->l1));
 }
 
 static jv metrics_object(const struct ul_val_metrics *m)
@@ -460,15 +470,15 @@ static void epoch_record(struct run *r, const struct ul_detect_items *train, con
 	e = jv_object_set(e, jv_string("epochs"), jv_number(r->epochs));
 	e = jv_object_set(e, jv_string("seconds"), jv_number(seconds));
 	e = jv_object_set(e, jv_string("lr"), rates);
-	e = jv_object_set(e, jv_string("losses"), losses_object(train));
-	e = jv_object_set(e, jv_string("val_losses"), validated ? losses_object(&r->last_val.loss) : jv_null());
-	e = jv_object_set(e, jv_string("metrics"), validated ? metrics_object(&r->last_val.metrics) : jv_null());
-	e = jv_object_set(e, jv_string("fitness"), validated ? jv_number(r->last_val.metrics.fitness) : jv_null());
-	jv best = jv_object_set(jv_object(), jv_string("epoch"), jv_number(r->best_epoch));
-	best = jv_object_set(best, jv_string("fitness"), isnan(r->best_fitness) ? jv_null() : jv_number(r->best_fitness));
-	e = jv_object_set(e, jv_string("best"), best);
+	e = jv_object_set(e, jv_string("train"), losses_object(train));
+	if (validated) {
+		e = jv_object_set(e, jv_string("val"), losses_object(&r->last_val.loss));
+		e = jv_object_set(e, jv_string("metrics"), metrics_object(&r->last_val.metrics));
+		e = jv_object_set(e, jv_string("fitness"), jv_number(r->last_val.metrics.fitness));
+		e = jv_object_set(e, jv_string("best"), jv_bool(r->best_epoch == r->t.epoch));
+	}
+	e = jv_object_set(e, jv_string("best_epoch"), jv_number(r->best_epoch));
 	e = jv_object_set(e, jv_string("images_per_second"), jv_number(seconds > 0 ? images / seconds : 0));
-	e = jv_object_set(e, jv_string("ram_mb"), jv_number(round(resident_mb())));
 	e = jv_object_set(e, jv_string("gpu_mem"), jv_null());
 	ul_write_record(e);
 	if (validated)

@@ -41,10 +41,13 @@ ok "every status has its run, reason and time" \
 	test "$(records status | jq -c 'select(.run and .reason and (.time | test("^[0-9-]+T[0-9:]+Z$")))' | wc -l)" -eq 3
 is "$(records status | jq -r .reason | tail -1)" "3 epochs done" "completed because the epochs are done"
 is "$(records epoch | jq -r .epoch | tr '\n' ' ')" "1 2 3 " "one epoch record per epoch"
-ok "each epoch has losses, val losses, metrics, fitness, best, rates, seconds, images/s" \
-	test "$(records epoch | jq -c 'select((.losses | keys) == ["box","cls","l1"] and (.val_losses | keys) == ["box","cls","l1"]
+ok "each epoch has train and val losses, metrics, fitness, best, rates, seconds, images/s" \
+	test "$(records epoch | jq -c 'select((.train | keys) == ["box_loss","cls_loss","l1_loss"]
+		and (.val | keys) == ["box_loss","cls_loss","l1_loss"]
 		and (.metrics | keys) == ["mAP50","mAP50_95","precision","recall"] and (.fitness | type) == "number"
-		and (.best.epoch >= 1) and (.lr | length) == 3 and .seconds > 0 and .images_per_second > 0 and .ram_mb > 0)' | wc -l)" -eq 3
+		and (.best | type) == "boolean" and (.lr | length) == 3 and .seconds > 0 and .images_per_second > 0
+		and .gpu_mem == null)' | wc -l)" -eq 3
+is "$(records epoch | jq -r .best | head -1)" true "the first validated epoch is the best so far"
 is "$(records checkpoint | jq -r .kind | sort | uniq | tr '\n' ' ')" "best final last " "last, best and final checkpoints"
 run_dir=$tmp/runs/detect/train
 last=$run_dir/weights/last.safetensors
@@ -56,7 +59,8 @@ is "$(head -1 "$run_dir/results.csv")" \
 	"results.csv has Ultralytics' detect columns"
 is "$(wc -l <"$run_dir/results.csv" | tr -d ' ')" 4 "and a row per epoch"
 like "$(cat "$run_dir/args.yaml")" "^epochs: 3$" "args.yaml holds the run's arguments"
-ok "system records name the memory and the disk" test "$(records system | jq -c 'select(.ram_mb > 0 and .disk_free_gb >= 0)' | wc -l)" -ge 1
+ok "system records give the CPU, memory and disk in use, in percent, and no GPU" \
+	test "$(records system | jq -c 'select(.cpu >= 0 and .ram > 0 and .ram <= 100 and .disk >= 0 and .gpu == null)' | wc -l)" -ge 1
 like "$(err)" "Instances +Box\(P" "the closing table on stderr"
 run "$TRAIN" <config.jsonl
 ok "a second run goes to train-2" test -s "$tmp/runs/detect/train-2/weights/last.safetensors"
