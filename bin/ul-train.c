@@ -398,6 +398,9 @@ static void progress(const struct run *r, int batch, int batches, const struct u
 {
 	if (!isatty(STDERR_FILENO) || ul_human_quiet())
 		return;
+	if (batch == 0)
+		fprintf(stderr, "\n%11s %10s %10s %10s %10s %10s %10s\n", "Epoch", "GPU_mem", "box_loss", "cls_loss", "l1_loss",
+			"Instances", "Size");
 	int filled = batches ? 20 * (batch + 1) / batches : 20;
 	char bar[64] = "";
 	for (int i = 0; i < 20; i++)
@@ -574,18 +577,22 @@ static enum stop train_loop(struct run *r, char *reason, size_t cap, jv *err)
 
 /* --- starting ------------------------------------------------------------------ */
 
-/* resume=true: the newest last.safetensors of the task's runs. */
+/* resume=true: the last.safetensors of the run name= names, or the newest
+ * of the task's runs. */
 static int find_last(const char *task, jv args, char *out, size_t cap, jv *err)
 {
-	jv project = jv_object_get(jv_copy(args), jv_string("project"));
+	jv project = jv_object_get(jv_copy(args), jv_string("project")), name = jv_object_get(jv_copy(args), jv_string("name"));
 	char runs[PATH_MAX];
-	if (jv_get_kind(project) == JV_KIND_STRING)
+	if (jv_get_kind(project) == JV_KIND_STRING && jv_string_value(project)[0] == '/')
 		snprintf(runs, sizeof runs, "%s", jv_string_value(project));
+	else if (jv_get_kind(project) == JV_KIND_STRING)
+		snprintf(runs, sizeof runs, "runs/%s/%s", task, jv_string_value(project));
 	else
 		snprintf(runs, sizeof runs, "runs/%s", task);
-	jv_free(project);
 	char pattern[PATH_MAX + 64];
-	snprintf(pattern, sizeof pattern, "%s/*/weights/last.safetensors", runs);
+	snprintf(pattern, sizeof pattern, "%s/%s/weights/last.safetensors", runs,
+		 jv_get_kind(name) == JV_KIND_STRING ? jv_string_value(name) : "*");
+	jv_free(project), jv_free(name);
 	glob_t g;
 	if (glob(pattern, 0, NULL, &g) != 0)
 		return ul_invalid(err, "resume=true: nothing to resume, no %s", pattern);

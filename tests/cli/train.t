@@ -92,6 +92,10 @@ like "$(records log | jq -r .message)" "resuming .* from epoch [23]" "from the e
 is "$(records epoch | jq -r .epoch | tail -1)" 4 "to the last epoch"
 is "$(tensors_sha "$tmp/runs/detect/halves/weights/last.safetensors")" "$whole" \
 	"stopped and resumed, it ends with the same weights and state, bit for bit, as the run never stopped"
+"$VALIDATE" $settings resume=true name=halves <coco8.jsonl >config.jsonl
+run "$TRAIN" <config.jsonl
+is "$rc:$(records status | jq -r .reason | tail -1)" "0:4 epochs done" "resume=true name=halves finds that run, whose epochs are done"
+like "$(records log | jq -r .message)" "resuming .* from epoch 4" "from its last checkpoint"
 
 # --- a pause through head -------------------------------------------------------
 config epochs=50 name=head
