@@ -41,7 +41,7 @@ WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes $(if
 CFLAGS   ?=
 CPPFLAGS := -Ilib -Itests -I$(O) -D_GNU_SOURCE $(shell pkg-config --cflags openblas 2>/dev/null)
 ALL_CFLAGS = -std=c11 $(OPT) $(WARN) -MMD -MP $(CFLAGS)
-LDLIBS   := -ljq -lonig -lyaml -lcurl -larchive -ljpeg -lpng -lwebp $(shell pkg-config --libs openblas 2>/dev/null || echo -lopenblas) -lm -lpthread
+LDLIBS   := -ljq -lonig -lyaml -lcurl -larchive -ljpeg -lpng -lwebp -lsqlite3 $(shell pkg-config --libs openblas 2>/dev/null || echo -lopenblas) -lm -lpthread
 
 LIB_SRC    := $(sort $(wildcard lib/*/*.c))
 LIB_OBJ    := $(LIB_SRC:%.c=$(O)/%.o)
