@@ -248,19 +248,6 @@ static jv metrics_object(const struct ul_val_metrics *m)
 	return jv_object_set(o, jv_string("mAP50_95"), jv_number(m->map));
 }
 
-/* The split's entries from the dataset's description. */
-static jv split_entries(jv dataset, const char *split)
-{
-	jv yaml = jv_object_get(jv_copy(dataset), jv_string("yaml")), root = jv_object_get(jv_copy(dataset), jv_string("root"));
-	jv spec = jv_get_kind(yaml) == JV_KIND_STRING ? ul_dataset_spec_load_at(jv_string_value(yaml), jv_string_value(root))
-		: ul_dataset_spec_load(jv_string_value(root));
-	jv_free(yaml), jv_free(root);
-	if (!jv_is_valid(spec))
-		return spec;
-	jv entries = jv_object_get(jv_object_get(spec, jv_string("splits")), jv_string(split));
-	return jv_get_kind(entries) == JV_KIND_ARRAY ? entries : (jv_free(entries), jv_invalid());
-}
-
 static int number(jv args, const char *key, double fallback)
 {
 	double v;
@@ -360,9 +347,9 @@ static int open_loaders(struct run *r, jv *err)
 	struct ul_label_rules rules = { UL_TASK_DETECT, jv_get_kind(nc_v) == JV_KIND_NUMBER ? (int)jv_number_value(nc_v) : 0, 0, 0 };
 	jv_free(nc_v);
 	struct ul_loader_options to, vo;
-	jv train = split_entries(r->dataset, "train"), val = split_entries(r->dataset, "val");
+	jv train = ul_dataset_split(r->dataset, "train"), val = ul_dataset_split(r->dataset, "val");
 	if (!jv_is_valid(val))
-		jv_free(val), val = split_entries(r->dataset, "test");
+		jv_free(val), val = ul_dataset_split(r->dataset, "test");
 	int rc = 0;
 	if (!jv_is_valid(train) || !jv_is_valid(val))
 		rc = ul_invalid(err, "the dataset has no %s split", jv_is_valid(train) ? "val or test" : "train");

@@ -343,3 +343,19 @@ bool ul_dataset_spec_missing(jv spec)
 	jv_free(splits);
 	return missing;
 }
+
+jv ul_dataset_split(jv dataset, const char *split)
+{
+	jv yaml = jv_object_get(jv_copy(dataset), jv_string("yaml")), root = jv_object_get(jv_copy(dataset), jv_string("root"));
+	jv spec = jv_get_kind(root) != JV_KIND_STRING ? jv_invalid_with_msg(jv_string("the dataset record has no root"))
+		: jv_get_kind(yaml) == JV_KIND_STRING ? ul_dataset_spec_load_at(jv_string_value(yaml), jv_string_value(root))
+		: ul_dataset_spec_load(jv_string_value(root));
+	jv_free(yaml), jv_free(root);
+	if (!jv_is_valid(spec))
+		return spec;
+	jv entries = jv_object_get(jv_object_get(spec, jv_string("splits")), jv_string(split));
+	if (jv_get_kind(entries) == JV_KIND_ARRAY)
+		return entries;
+	jv_free(entries);
+	return jv_invalid_with_msg(jv_string_fmt("the dataset has no %s split", split));
+}

@@ -27,6 +27,11 @@ jv ul_dataset_spec_load(const char *path);
  * its `path:` points (the data its `download:` fetched). */
 jv ul_dataset_spec_load_at(const char *yaml, const char *root);
 
+/* The entries of one split ("train", "val", "test") of a `dataset`
+ * record's dataset (borrowed), read again from its YAML or folder; an
+ * invalid jv with a message when it cannot be read or has no such split. */
+jv ul_dataset_split(jv dataset, const char *split);
+
 /* True when one of the splits spec names does not exist on disk. */
 bool ul_dataset_spec_missing(jv spec);
 

@@ -169,19 +169,6 @@ static int validate(const struct ul_trainer *t, struct ul_loader *loader, const 
 	return 0;
 }
 
-/* The split's entries from the dataset's description. */
-static jv split_entries(jv dataset, const char *split)
-{
-	jv yaml = jv_object_get(jv_copy(dataset), jv_string("yaml")), root = jv_object_get(jv_copy(dataset), jv_string("root"));
-	jv spec = jv_get_kind(yaml) == JV_KIND_STRING ? ul_dataset_spec_load_at(jv_string_value(yaml), jv_string_value(root))
-		: ul_dataset_spec_load(jv_string_value(root));
-	jv_free(yaml), jv_free(root);
-	if (!jv_is_valid(spec))
-		return spec;
-	jv entries = jv_object_get(jv_object_get(spec, jv_string("splits")), jv_string(split));
-	return jv_get_kind(entries) == JV_KIND_ARRAY ? entries : (jv_free(entries), jv_invalid_with_msg(jv_string_fmt("the dataset has no %s split", split)));
-}
-
 static int run(const struct ul_args *args, jv dataset, jv config)
 {
 	jv targs = jv_object_get(jv_copy(config), jv_string("args")), facts = jv_object_get(jv_copy(config), jv_string("model_info"));
@@ -201,7 +188,7 @@ static int run(const struct ul_args *args, jv dataset, jv config)
 	jv err = jv_invalid(), why = jv_null();
 	int rc = 0;
 	const char *on = ul_arg_str(args, "on");
-	jv train_entries = split_entries(dataset, "train"), val_entries = split_entries(dataset, strcmp(on, "train") ? "val" : "train");
+	jv train_entries = ul_dataset_split(dataset, "train"), val_entries = ul_dataset_split(dataset, strcmp(on, "train") ? "val" : "train");
 	if (ul_model_graph(facts, dataset, imgsz, &g, &why)) {
 		rc = fail("model", jv_invalid_with_msg(why));
 		why = jv_null();
