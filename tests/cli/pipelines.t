@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The ready pipelines of pipelines/, run as a user runs them, on the
+# project's own shapes dataset at imgsz 64 for a couple of epochs.
+. "$(dirname "$0")/lib.sh"
+
+P=$UL_ROOT/pipelines
+export UL_HOME=$tmp/home UL_BIN
+cd "$tmp" || exit 1
+quick="model=yolo26n.yaml imgsz=64 batch=16 epochs=2"
+
+# shellcheck disable=SC2086 # the settings are words
+run "$P/train.sh" shapes $quick
+is "$rc" 0 "train.sh: fetch, validate and train in one pipeline"
+is "$(jq -r 'select(.type=="status") | .status' "$tmp/out" | tail -1)" completed "the run completes"
+is "$(jq -r .type "$tmp/out" | head -2 | tr '\n' ' ')" "dataset config " "with every stage's records in the stream"
+run "$P/train.sh"
+is "$rc" 2 "train.sh without a dataset: a usage error"
+
+# shellcheck disable=SC2086
+run "$P/summary.sh" "$tmp/run.jsonl" shapes $quick name=summary
+is "$rc" 0 "summary.sh tees the stream and summarises it"
+is "$(grep -c '^epoch [12]/2 ' "$tmp/out")" 2 "a line per epoch"
+like "$(out)" "^completed: 2 epochs done$" "the run's end"
+like "$(out)" "^weights: $tmp/runs/detect/summary/weights/final.safetensors$" "and where its weights are"
+is "$(jq -r .type "$tmp/run.jsonl" | sort -u | tr '\n' ' ')" "checkpoint config dataset epoch log status system " \
+	"the teed file holds the whole stream"
+
+run make -s -f "$P/sweep.mk" LR0="0.001 0.01" IMGSZ="64" EPOCHS=1 ARGS="batch=16 model=yolo26n.yaml" -j2
+is "$rc" 0 "sweep.mk: make -j2 over a grid of two runs"
+is "$(wc -l <sweep/results.tsv | tr -d ' ')" 3 "results.tsv: a header and a row per run"
+is "$(cut -f1,2,3 sweep/results.tsv | tail -2 | tr '\t\n' ', ')" "0.001,64,1 0.01,64,1 " "each with its point of the grid and best epoch"
+ok "every run's stream is kept" test -s sweep/lr0-0.001_imgsz-64.jsonl -a -s sweep/lr0-0.01_imgsz-64.jsonl
+run make -s -f "$P/sweep.mk" LR0="0.001 0.01" IMGSZ="64" EPOCHS=1 ARGS="batch=16 model=yolo26n.yaml"
+is "$rc:$(grep -c 'ul-train' "$tmp/err")" "0:0" "run again, nothing is trained again"
+
+done_testing
