@@ -399,6 +399,12 @@ static void progress(const struct run *r, int batch, int batches, const struct u
 		fputc('\n', stderr);
 }
 
+/* Validation's question after each batch: stop now? */
+static bool stop_asked(void)
+{
+	return ul_stop_requested() || downstream_gone();
+}
+
 /* The epoch's batches. The stop asked for is looked at between batches:
  * a signal, or stdout closed. */
 static enum stop train_epoch(struct run *r, struct ul_detect_items *mean, double *images, jv *err)
@@ -530,6 +536,8 @@ static enum stop train_loop(struct run *r, char *reason, size_t cap, jv *err)
 			ul_val_result_free(&r->last_val);
 			if (ul_validate(&r->g, &r->t.ema.weights, &r->val_loader, &r->vo, &r->last_val, err))
 				return FAILED;
+			if (r->last_val.interrupted)
+				return ul_stop_requested() ? CANCELLED : PAUSED;
 			r->has_val = true;
 			if (isnan(r->best_fitness) || r->last_val.metrics.fitness > r->best_fitness)
 				r->best_fitness = r->last_val.metrics.fitness, r->best_epoch = r->t.epoch;
@@ -726,7 +734,7 @@ static int start(struct run *r, jv *err)
 	} else if (fine_tune(r, facts, err)) {
 		goto fail;
 	}
-	r->vo.curves = r->plots;
+	r->vo.curves = r->plots, r->vo.interrupt = stop_asked;
 	r->ncolumns = ul_detect_result_names(r->t.optim.ngroups, r->lr_names, r->lr_room);
 	jv_free(facts);
 	return 0;

@@ -99,15 +99,16 @@ int ul_validate(const struct ul_graph *g, const struct ul_weights *w, struct ul_
 	int rc = v.dets && !ul_confusion_init(&r->confusion, g->nc) ? ul_loader_start(loader, 0, err)
 								    : ul_invalid(err, "out of memory");
 	struct ul_batch *batch;
-	while (!rc && (batch = ul_loader_next(loader, err))) {
+	while (!rc && !r->interrupted && (batch = ul_loader_next(loader, err))) {
 		rc = val_batch(&v, g, w, batch, o, r, err);
 		ul_loader_release(loader, batch);
+		r->interrupted = o->interrupt && o->interrupt();
 	}
 	if (!rc && jv_invalid_has_msg(jv_copy(*err)))
 		rc = -1;
-	if (!rc && r->batches > 0)
+	if (!rc && r->batches > 0 && !r->interrupted)
 		r->loss.box /= r->batches, r->loss.cls /= r->batches, r->loss.l1 /= r->batches;
-	if (!rc && (o->curves ? ul_val_metrics_curves : ul_val_metrics)(&r->stats, &r->metrics))
+	if (!rc && !r->interrupted && (o->curves ? ul_val_metrics_curves : ul_val_metrics)(&r->stats, &r->metrics))
 		rc = ul_invalid(err, "out of memory");
 	ul_e2e_loss_free(&v.loss);
 	ul_decode_scratch_free(&v.decode);

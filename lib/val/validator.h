@@ -24,6 +24,7 @@ struct ul_val_options {
 	int max_det;           /* per image (300) */
 	double box, cls, dfl;  /* the loss gains, as in training */
 	bool curves;           /* the metrics' curves too, for the plots (val/plots.h) */
+	bool (*interrupt)(void);  /* when set, asked after every batch: true ends the validation, unfinished */
 };
 
 /* The options of a config record's args (borrowed): conf and max_det when
@@ -38,11 +39,12 @@ struct ul_val_result {
 	struct ul_detect_items loss;  /* the mean of the batches' one-to-one items */
 	int batches;
 	double seconds;
+	bool interrupted;             /* interrupt said to stop: the numbers are not a validation's */
 };
 
 /* Validates w (borrowed, read only) of graph g over the loader's batches
- * into r (zeroed first; ul_val_result_free releases it). 0, or -1 with a
- * message in *err. */
+ * into r (zeroed first; ul_val_result_free releases it). 0 (also when
+ * interrupted: r->interrupted), or -1 with a message in *err. */
 int ul_validate(const struct ul_graph *g, const struct ul_weights *w, struct ul_loader *loader,
 		const struct ul_val_options *o, struct ul_val_result *r, jv *err);
 void ul_val_result_free(struct ul_val_result *r);
