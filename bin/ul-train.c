@@ -709,6 +709,8 @@ static int start(struct run *r, jv *err)
 	r->save_period = number(r->args, "save_period", -1), r->close_mosaic = number(r->args, "close_mosaic", 10);
 	r->validate = number(r->args, "val", 1) != 0, r->plots = number(r->args, "plots", 1) != 0;
 	r->save = number(r->args, "save", 1) != 0;
+	if (!number(r->args, "verbose", 1))
+		ul_human_set_quiet(true);  /* verbose=false: the records only, as quiet=true */
 	jv hours = jv_object_get(jv_copy(r->args), jv_string("time"));
 	r->hours = jv_get_kind(hours) == JV_KIND_NUMBER ? jv_number_value(hours) : 0;
 	jv_free(hours);
@@ -804,7 +806,7 @@ static void closing(const struct run *r)
 	jv kept = jv_null();
 	if (labels)
 		class_labels(r, labels, &kept);
-	if (r->has_val)
+	if (r->has_val && !ul_human_quiet())
 		ul_val_table(stderr, &r->last_val.stats, &r->last_val.metrics, labels, r->g.nc, true);
 	if (r->plots)
 		draw_plots(r, labels);
