@@ -33,6 +33,7 @@
 #include "config/run_args.h"
 #include "config/run_config.h"
 #include "core/args.h"
+#include "core/clock.h"
 #include "core/device_lock.h"
 #include "core/error.h"
 #include "core/human.h"
@@ -76,23 +77,6 @@ static const struct ul_tool train_tool = {
  * rather than be accepted and ignored. */
 static const char *const not_yet[] = { "label_smoothing", "cls_pw", "bgr", "classes", NULL };
 
-static double now(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec + t.tv_nsec * 1e-9;
-}
-
-static jv timestamp(void)
-{
-	char buf[32];
-	time_t t = time(NULL);
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return jv_string(buf);
-}
-
 /* True once the reader of stdout has gone: a pipe's write end polls as an
  * error then, before anything is written to find out. */
 static bool downstream_gone(void)
@@ -114,6 +98,8 @@ struct run {
 	struct ul_val_options vo;
 	struct ul_val_result last_val;
 	bool has_val;
+	struct ul_checkpoint resume;  /* the checkpoint a resumed run goes on from, open while resuming */
+	bool resuming;
 	int epochs, patience, save_period, close_mosaic;
 	bool validate, plots, save;
 	double hours, start, last_system, cpu_at_last;
@@ -131,7 +117,7 @@ static void status(const struct run *r, const char *what, const char *reason)
 	s = jv_object_set(s, jv_string("run"), jv_string(r->id));
 	s = jv_object_set(s, jv_string("status"), jv_string(what));
 	s = jv_object_set(s, jv_string("reason"), jv_string(reason));
-	s = jv_object_set(s, jv_string("time"), timestamp());
+	s = jv_object_set(s, jv_string("time"), ul_utc_now());
 	if (!ul_output_closed())
 		ul_write_record(s);
 	else
@@ -190,7 +176,7 @@ static jv number_or_null(double v, double unit)
  * percent. No GPU on this path. */
 static void system_record(struct run *r)
 {
-	double t = now(), cpu = process_cpu_seconds(), cores = (double)sysconf(_SC_NPROCESSORS_ONLN);
+	double t = ul_seconds(), cpu = process_cpu_seconds(), cores = (double)sysconf(_SC_NPROCESSORS_ONLN);
 	struct statvfs fs;
 	double disk = statvfs(r->dir.path, &fs) == 0 && fs.f_blocks ? 100 * (1 - (double)fs.f_bavail / fs.f_blocks) : NAN;
 	double busy = t > r->last_system ? 100 * (cpu - r->cpu_at_last) / (t - r->last_system) / cores : NAN;
@@ -431,7 +417,7 @@ static enum stop train_epoch(struct run *r, struct ul_detect_items *mean, double
 			stop = CANCELLED;
 		else if (stop == RUNNING && downstream_gone())
 			stop = PAUSED;
-		if (stop == RUNNING && now() - r->last_system >= SYSTEM_EVERY_S)
+		if (stop == RUNNING && ul_seconds() - r->last_system >= SYSTEM_EVERY_S)
 			system_record(r);
 	}
 	if (stop == RUNNING && jv_invalid_has_msg(jv_copy(*err)))
@@ -451,7 +437,7 @@ static int results_row(struct run *r, const struct ul_detect_items *train, const
 	};
 	for (int j = 0; j < r->t.optim.ngroups; j++)
 		values[UL_DETECT_RESULT_COLUMNS + j] = lr[j];
-	return ul_results_csv_append(r->csv, r->t.epoch, now() - r->start, r->lr_names, values, r->ncolumns, err);
+	return ul_results_csv_append(r->csv, r->t.epoch, ul_seconds() - r->start, r->lr_names, values, r->ncolumns, err);
 }
 
 static void epoch_record(struct run *r, const struct ul_detect_items *train, const double *lr, double seconds,
@@ -514,7 +500,7 @@ static enum stop train_loop(struct run *r, char *reason, size_t cap, jv *err)
 		}
 		if (r->close_mosaic > 0 && r->t.epoch >= r->epochs - r->close_mosaic)
 			close_mosaic(&r->train_loader);
-		double t0 = now(), images;
+		double t0 = ul_seconds(), images;
 		struct ul_detect_items train = { 0 };
 		stop = train_epoch(r, &train, &images, err);
 		if (stop == NOT_FINITE) {
@@ -542,6 +528,10 @@ static enum stop train_loop(struct run *r, char *reason, size_t cap, jv *err)
 			if (isnan(r->best_fitness) || r->last_val.metrics.fitness > r->best_fitness)
 				r->best_fitness = r->last_val.metrics.fitness, r->best_epoch = r->t.epoch;
 		}
+		/* the next stage gone (ul-meter out of credit): this epoch is not
+		 * kept, so a resume trains it again, and it is charged once */
+		if (downstream_gone())
+			return PAUSED;
 		if (results_row(r, &train, lr, err))
 			return FAILED;
 		if (r->save) {
@@ -552,7 +542,7 @@ static enum stop train_loop(struct run *r, char *reason, size_t cap, jv *err)
 			    (r->save_period > 0 && r->t.epoch % r->save_period == 0 && save(r, "period", period, err)))
 				return FAILED;
 		}
-		epoch_record(r, &train, lr, now() - t0, images, validated);
+		epoch_record(r, &train, lr, ul_seconds() - t0, images, validated);
 		system_record(r);
 		if (ul_stop_requested())
 			return CANCELLED;
@@ -562,7 +552,7 @@ static enum stop train_loop(struct run *r, char *reason, size_t cap, jv *err)
 			snprintf(reason, cap, "patience: no better fitness in the %d epochs since epoch %d", r->patience, r->best_epoch);
 			return DONE;
 		}
-		if (r->hours > 0 && now() - r->start >= r->hours * 3600) {
+		if (r->hours > 0 && ul_seconds() - r->start >= r->hours * 3600) {
 			snprintf(reason, cap, "time: %.3g hours trained", r->hours);
 			return DONE;
 		}
@@ -661,34 +651,16 @@ static int fine_tune(struct run *r, jv facts, jv *err)
 	return rc;
 }
 
-static int start(struct run *r, jv *err)
+/* The run's folder and id, and for a resume its checkpoint, opened and
+ * kept in r (its arguments and model become the run's). Before the
+ * device is asked for, so that every status names the run. 0, or -1 with
+ * a message. */
+static int prepare(struct run *r, jv *err)
 {
 	char resume[PATH_MAX] = "";
-	struct ul_checkpoint c;
-	bool resumed = false;
 	if (resume_path(r, resume, sizeof resume, err))
 		return -1;
-	jv facts = jv_object_get(jv_copy(r->config), jv_string("model_info"));
-	if (resume[0]) {
-		/* the run goes on as it was set up: its checkpoint's arguments and model */
-		if (ul_checkpoint_open(&c, resume, err)) {
-			jv_free(facts);
-			return -1;
-		}
-		if (!c.has_state || jv_get_kind(c.args) != JV_KIND_OBJECT || jv_get_kind(c.model) != JV_KIND_OBJECT) {
-			ul_checkpoint_close(&c);
-			jv_free(facts);
-			return ul_invalid(err, "resume=%s: not a ul-train checkpoint with its training state", resume);
-		}
-		resumed = true;
-		jv_free(r->args), jv_free(facts);
-		r->args = jv_copy(c.args), facts = jv_copy(c.model);
-		r->config = jv_object_set(r->config, jv_string("model_info"), jv_copy(facts));
-		if (resumed_dir(r, resume, err))
-			goto fail;
-		snprintf(r->id, sizeof r->id, "%s", jv_get_kind(c.run) == JV_KIND_STRING ? jv_string_value(c.run) : r->dir.name);
-		r->best_fitness = c.best_fitness, r->best_epoch = c.best_epoch;
-	} else {
+	if (!resume[0]) {
 		jv project = jv_object_get(jv_copy(r->args), jv_string("project"));
 		jv name = jv_object_get(jv_copy(r->args), jv_string("name"));
 		double exist_ok = 0;
@@ -696,55 +668,63 @@ static int start(struct run *r, jv *err)
 		int rc = ul_run_dir_create(&r->dir, r->task, jv_get_kind(project) == JV_KIND_STRING ? jv_string_value(project) : NULL,
 					   jv_get_kind(name) == JV_KIND_STRING ? jv_string_value(name) : NULL, exist_ok != 0, err);
 		jv_free(project), jv_free(name);
-		jv schema = ul_params_load();
-		if (rc || ul_run_dir_save_args(&r->dir, r->args, jv_is_valid(schema) ? schema : jv_null(), err)) {
-			jv_free(schema);
-			goto fail;
-		}
+		jv schema = rc ? jv_null() : ul_params_load();
+		if (!rc)
+			rc = ul_run_dir_save_args(&r->dir, r->args, jv_is_valid(schema) ? schema : jv_null(), err);
 		jv_free(schema);
-		run_id(r);
+		if (!rc)
+			run_id(r);
+		return rc;
 	}
+	/* the run goes on as it was set up: its checkpoint's arguments and model */
+	struct ul_checkpoint *c = &r->resume;
+	if (ul_checkpoint_open(c, resume, err))
+		return -1;
+	r->resuming = true;
+	if (!c->has_state || jv_get_kind(c->args) != JV_KIND_OBJECT || jv_get_kind(c->model) != JV_KIND_OBJECT)
+		return ul_invalid(err, "resume=%s: not a ul-train checkpoint with its training state", resume);
+	jv_free(r->args);
+	r->args = jv_copy(c->args);
+	r->config = jv_object_set(r->config, jv_string("model_info"), jv_copy(c->model));
+	if (resumed_dir(r, resume, err))
+		return -1;
+	snprintf(r->id, sizeof r->id, "%s", jv_get_kind(c->run) == JV_KIND_STRING ? jv_string_value(c->run) : r->dir.name);
+	r->best_fitness = c->best_fitness, r->best_epoch = c->best_epoch;
+	return 0;
+}
+
+/* The model, the data and the trainer, its state from the checkpoint when
+ * resuming. 0, or -1 with a message. */
+static int build(struct run *r, jv *err)
+{
 	snprintf(r->csv, sizeof r->csv, "%s/results.csv", r->dir.path);
 	r->epochs = number(r->args, "epochs", 100), r->patience = number(r->args, "patience", 100);
 	r->save_period = number(r->args, "save_period", -1), r->close_mosaic = number(r->args, "close_mosaic", 10);
 	r->validate = number(r->args, "val", 1) != 0, r->plots = number(r->args, "plots", 1) != 0;
 	r->save = number(r->args, "save", 1) != 0;
-	if (!number(r->args, "verbose", 1))
-		ul_human_set_quiet(true);  /* verbose=false: the records only, as quiet=true */
 	jv hours = jv_object_get(jv_copy(r->args), jv_string("time"));
 	r->hours = jv_get_kind(hours) == JV_KIND_NUMBER ? jv_number_value(hours) : 0;
 	jv_free(hours);
-	int imgsz = number(r->args, "imgsz", 640);
-	jv why = jv_null();
+	jv facts = jv_object_get(jv_copy(r->config), jv_string("model_info")), why = jv_null();
 	struct ul_train_options o;
-	if (ul_model_graph(facts, r->dataset, imgsz, &r->g, &why)) {
-		ul_invalid(err, "%s", jv_get_kind(why) == JV_KIND_STRING ? jv_string_value(why) : "the model does not build");
-		jv_free(why);
-		goto fail;
-	}
-	jv_free(why);
-	if (open_loaders(r, err) || ul_train_options_from_args(&o, r->args, r->train_loader.n, err) ||
-	    ul_trainer_create(&r->t, &r->g, &o, err) || ul_val_options_from_args(&r->vo, r->args, err))
-		goto fail;
-	r->has_trainer = true;
-	if (resumed) {
-		if (ul_checkpoint_resume(&c, &r->t, err))
-			goto fail;
-		ul_checkpoint_close(&c);
-		resumed = false;
+	int rc = 0;
+	if (ul_model_graph(facts, r->dataset, number(r->args, "imgsz", 640), &r->g, &why))
+		rc = ul_invalid(err, "%s", jv_get_kind(why) == JV_KIND_STRING ? jv_string_value(why) : "the model does not build");
+	else if (open_loaders(r, err) || ul_train_options_from_args(&o, r->args, r->train_loader.n, err) ||
+		 ul_trainer_create(&r->t, &r->g, &o, err) || ul_val_options_from_args(&r->vo, r->args, err))
+		rc = -1;
+	else if ((r->has_trainer = true), r->resuming)
+		rc = ul_checkpoint_resume(&r->resume, &r->t, err);
+	else
+		rc = fine_tune(r, facts, err);
+	jv_free(facts), jv_free(why);
+	if (rc)
+		return -1;
+	if (r->resuming)
 		log_line("info", "resuming %s from epoch %d", r->id, r->t.epoch);
-	} else if (fine_tune(r, facts, err)) {
-		goto fail;
-	}
 	r->vo.curves = r->plots, r->vo.interrupt = stop_asked;
 	r->ncolumns = ul_detect_result_names(r->t.optim.ngroups, r->lr_names, r->lr_room);
-	jv_free(facts);
 	return 0;
-fail:
-	if (resumed)
-		ul_checkpoint_close(&c);
-	jv_free(facts);
-	return -1;
 }
 
 /* --- the program ------------------------------------------------------------ */
@@ -758,6 +738,8 @@ static void run_free(struct run *r)
 		ul_loader_close(&r->train_loader);
 	if (r->val_open)
 		ul_loader_close(&r->val_loader);
+	if (r->resuming)
+		ul_checkpoint_close(&r->resume);
 	ul_graph_free(&r->g);
 	jv_free(r->dataset), jv_free(r->config), jv_free(r->args);
 }
@@ -829,7 +811,7 @@ static int train(struct run *r)
 	jv err = jv_invalid();
 	jv task = jv_object_get(jv_copy(r->config), jv_string("task"));
 	r->task = jv_get_kind(task) == JV_KIND_STRING ? jv_string_value(task) : "detect";
-	snprintf(r->id, sizeof r->id, "pending-%d", (int)getpid());
+	snprintf(r->id, sizeof r->id, "ul-train-%d", (int)getpid());  /* until the run has its folder */
 	if (strcmp(r->task, "detect")) {
 		int rc = failed(r, "task", jv_invalid_with_msg(jv_string_fmt("ul-train trains detect models; %s is not built yet", r->task)),
 				"train a detection model on a detection dataset");
@@ -847,6 +829,13 @@ static int train(struct run *r)
 		jv_free(task);
 		return failed(r, "device", jv_invalid_with_msg(jv_string("training on a GPU is not built yet")), "device=cpu");
 	}
+	r->best_fitness = NAN;
+	if (prepare(r, &err)) {
+		jv_free(task);
+		return failed(r, "start", err, NULL);
+	}
+	if (!number(r->args, "verbose", 1))
+		ul_human_set_quiet(true);  /* verbose=false: the records only, as quiet=true */
 	struct ul_device_lock lock;
 	int got = ul_device_lock_open(&lock, "cpu", &err) ? -1 : ul_device_lock_try(&lock, &err);
 	if (got == 0) {
@@ -866,11 +855,10 @@ static int train(struct run *r)
 		jv_free(task);
 		return failed(r, "device", err, NULL);
 	}
-	r->start = now(), r->last_system = r->start, r->cpu_at_last = process_cpu_seconds();
-	r->best_fitness = NAN;
+	r->start = ul_seconds(), r->last_system = r->start, r->cpu_at_last = process_cpu_seconds();
 	status(r, "starting", "building the model and the data");
 	int rc = 0;
-	if (start(r, &err)) {
+	if (build(r, &err)) {
 		rc = failed(r, "start", err, NULL);
 	} else {
 		log_line("info", "%s: %d train and %d val images, %d epochs, %s, into %s", r->id, r->train_loader.n, r->val_loader.n,
@@ -895,8 +883,9 @@ static int train(struct run *r)
 			status(r, "paused", "stdout closed (the next stage stopped); resume from the last checkpoint");
 			rc = EXIT_PAUSED;
 		} else {
-			bool not_finite = jv_invalid_has_msg(jv_copy(err)) &&
-					  strstr(jv_string_value(jv_invalid_get_msg(jv_copy(err))), "not finite");
+			jv msg = jv_invalid_has_msg(jv_copy(err)) ? jv_invalid_get_msg(jv_copy(err)) : jv_string("");
+			bool not_finite = strstr(jv_string_value(msg), "not finite") != NULL;
+			jv_free(msg);
 			char hint[96];
 			snprintf(hint, sizeof hint, "try batch=%d", r->train_loader.o.batch / 2 > 0 ? r->train_loader.o.batch / 2 : 1);
 			rc = failed(r, not_finite ? "not_finite" : "training", err,

@@ -2,9 +2,9 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "config/run_args.h"
+#include "core/clock.h"
 #include "core/error.h"
 #include "nn/net.h"
 #include "train/e2e_loss.h"
@@ -35,13 +35,6 @@ int ul_batch_boxes(const struct ul_batch *batch, int b, struct ul_gt_box *gt)
 							      (l->cx + l->w / 2) * batch->w, (l->cy + l->h / 2) * batch->h } };
 	}
 	return n;
-}
-
-static double now(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec + t.tv_nsec * 1e-9;
 }
 
 /* What one validation holds while it runs: a net per frame shape, made
@@ -92,7 +85,7 @@ static int val_batch(struct val_run *v, const struct ul_graph *g, const struct u
 int ul_validate(const struct ul_graph *g, const struct ul_weights *w, struct ul_loader *loader,
 		const struct ul_val_options *o, struct ul_val_result *r, jv *err)
 {
-	double start = now();
+	double start = ul_seconds();
 	memset(r, 0, sizeof *r);
 	struct val_run v = { .dets = malloc(sizeof *v.dets * (o->max_det > 0 ? o->max_det : 1)) };
 	ul_e2e_loss_init(&v.loss, 1, o->box, o->cls, o->dfl);
@@ -115,7 +108,7 @@ int ul_validate(const struct ul_graph *g, const struct ul_weights *w, struct ul_
 	free(v.dets), free(v.gt);
 	if (v.has_net)
 		ul_net_free(&v.net);
-	r->seconds = now() - start;
+	r->seconds = ul_seconds() - start;
 	return rc;
 }
 

@@ -40,6 +40,7 @@ is "$(records status | jq -r .status | tr '\n' ' ')" "starting running completed
 ok "every status has its run, reason and time" \
 	test "$(records status | jq -c 'select(.run and .reason and (.time | test("^[0-9-]+T[0-9:]+Z$")))' | wc -l)" -eq 3
 is "$(records status | jq -r .reason | tail -1)" "3 epochs done" "completed because the epochs are done"
+is "$(jq -r 'select(.run) | .run' "$tmp/out" | sort -u | wc -l | tr -d ' ')" 1 "one run id in every record, the first status too"
 is "$(records epoch | jq -r .epoch | tr '\n' ' ')" "1 2 3 " "one epoch record per epoch"
 ok "each epoch has train and val losses, metrics, fitness, best, rates, seconds, images/s" \
 	test "$(records epoch | jq -c 'select((.train | keys) == ["box_loss","cls_loss","l1_loss"]
