@@ -1,6 +1,7 @@
 # ul: YOLO training as a Unix pipeline. INSTALL explains the targets.
 #
 #   make                 libul and every tool (bin/ul-*)
+#   make demo            the whole pipeline on a generated dataset (pipelines/demo.sh)
 #   make check           every test that needs no GPU, through prove
 #   make check SAN=1     the same, built with ASan and UBSan
 #   make bench           benchmarks, printed as ratios to baselines
@@ -53,7 +54,7 @@ BENCHES    := $(patsubst %.c,$(O)/%,$(sort $(wildcard tests/bench/*.c)))
 CLI_TESTS  := $(sort $(wildcard tests/cli/*.t))
 MAN_PAGES  := $(sort $(wildcard share/man/man*/*.[1-9]))
 
-.PHONY: all check bench install uninstall clean deps FORCE
+.PHONY: all check bench demo install uninstall clean deps FORCE
 all: $(LIBUL) $(TOOLS)
 
 # --- dependencies and the CUDA probe ---------------------------------------
@@ -136,6 +137,11 @@ bench: all $(DRIVERS) $(BENCHES)
 	UL_PEER=$(PEER) UL_PEER_PYTHON=$(PEER_PYTHON) $(O)/tests/bench/loader $(DATASETS)/coco128
 	$(O)/tests/bench/val $(DATASETS)/coco128
 	UL_SHARE=$(CURDIR)/share/ul tests/bench/learn $(abspath $(BINDIR)) $(abspath $(O)/tests/drivers) $(DATASETS)
+
+# --- the demo ----------------------------------------------------------------
+
+demo: all
+	sh pipelines/demo.sh
 
 # --- installing --------------------------------------------------------------
 

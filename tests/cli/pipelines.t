@@ -33,4 +33,22 @@ ok "every run's stream is kept" test -s sweep/lr0-0.001_imgsz-64.jsonl -a -s swe
 run make -s -f "$P/sweep.mk" LR0="0.001 0.01" IMGSZ="64" EPOCHS=1 ARGS="batch=16 model=yolo26n.yaml"
 is "$rc:$(grep -c 'ul-train' "$tmp/err")" "0:0" "run again, nothing is trained again"
 
+# pay as you go: a balance for about one epoch at a time
+"$UL_BIN/ul-meter" topup 0.001 >/dev/null 2>&1
+run "$P/credits.sh" 0.001 shapes model=yolo26n.yaml imgsz=64 batch=16 epochs=4 name=credits
+is "$rc" 0 "credits.sh: the run completes"
+like "$(err)" "out of credit \(round 1\); topping up" "after running out of credit, a top-up and a resume"
+run_id=$(jq -r 'select(.type=="charge") | .run' "$tmp/out" | tail -1)
+"$UL_BIN/ul-meter" report run="$run_id" >"$tmp/report"
+is "$(jq -r 'select(.type=="bill") | .epochs' "$tmp/report")" 4 "the ledger holds one charge for each of the 4 epochs"
+
+# the demo, short: every stage, a summary at the end
+DEMO_EPOCHS=1 DEMO_COUNT=16 DEMO_OUT=$tmp/demo run sh "$P/demo.sh"
+is "$rc" 0 "demo.sh: the whole pipeline runs"
+like "$(out)" "^demo: completed: 1 epochs done$" "its summary says how the run ended"
+like "$(out)" "cost [$]0[.]0" "what it cost"
+like "$(out)" "run folder: $tmp/demo/runs/demo" "and where the run folder is"
+like "$(err)" "skipping ul-push" "without a platform, the push stage is skipped, and it says so"
+ok "the stream holds every stage's records" test "$(jq -r .type "$tmp/demo/run.jsonl" | sort -u | grep -cx 'dataset\|config\|estimate\|epoch\|charge\|bill')" -eq 6
+
 done_testing
