@@ -21,6 +21,7 @@
 
 #include "config/model.h"
 #include "core/args.h"
+#include "core/clock.h"
 #include "core/error.h"
 #include "core/tool.h"
 #include "core/upstream.h"
@@ -43,13 +44,6 @@ static const struct ul_tool learn_tool = {
 	.usage = "ul-fetch ... | ul-validate ... | ul-learn [on=val|train] [conf=0.001]",
 	.args = learn_args,
 };
-
-static double now(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec + t.tv_nsec * 1e-9;
-}
 
 static int fail(const char *code, jv err)
 {
@@ -87,9 +81,9 @@ static void close_mosaic(struct ul_loader *l)
 static int train(struct ul_trainer *t, struct ul_loader *loader, int close_at, double *seconds, jv *err)
 {
 	int rc = 0;
-	double start = now();
+	double start = ul_seconds();
 	for (int e = 0; !rc && e < t->options.epochs; e++) {
-		double t0 = now();
+		double t0 = ul_seconds();
 		struct ul_detect_items sum = { 0 };
 		int batches = 0;
 		if (e == close_at)
@@ -107,10 +101,10 @@ static int train(struct ul_trainer *t, struct ul_loader *loader, int close_at, d
 			rc = -1;
 		/* the record holds the epoch's rates: write it before the next epoch's are set */
 		if (!rc)
-			ul_write_record(epoch_record(t, &sum, batches, now() - t0));
+			ul_write_record(epoch_record(t, &sum, batches, ul_seconds() - t0));
 		ul_trainer_epoch_end(t);
 	}
-	*seconds = now() - start;
+	*seconds = ul_seconds() - start;
 	return rc;
 }
 
