@@ -136,6 +136,7 @@ bench: all $(DRIVERS) $(BENCHES)
 	$(O)/tests/bench/train_step
 	UL_PEER=$(PEER) UL_PEER_PYTHON=$(PEER_PYTHON) $(O)/tests/bench/loader $(DATASETS)/coco128
 	$(O)/tests/bench/val $(DATASETS)/coco128
+	tests/bench/calibration $(abspath $(BINDIR)) $(DATASETS)
 	UL_SHARE=$(CURDIR)/share/ul tests/bench/learn $(abspath $(BINDIR)) $(abspath $(O)/tests/drivers) $(DATASETS)
 
 # --- the demo ----------------------------------------------------------------

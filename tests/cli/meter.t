@@ -5,7 +5,7 @@
 # locked ledger, several meters on one account at once, kill -9 at random
 # points in a loop of charges, and a real ul-train pipeline that runs out
 # of credit after epoch 1, is topped up and resumed, ending with one charge
-# per epoch, whose ledger then calibrates ul-estimate within 15%.
+# per epoch, whose ledger then calibrates ul-estimate.
 . "$(dirname "$0")/lib.sh"
 
 METER=$UL_BIN/ul-meter
@@ -227,23 +227,7 @@ if [ -d "$DATA/coco8" ]; then
 	# shellcheck disable=SC2086
 	"$UL_BIN/ul-validate" $settings name=again <coco8.jsonl | "$UL_BIN/ul-estimate" gpu=B200 2>/dev/null >again.jsonl
 	is "$(jq -r 'select(.type=="estimate") | .basis' again.jsonl)" calibrated "a similar run's estimate is calibrated"
-	predicted=$(jq -r 'select(.type=="estimate") | .seconds_per_epoch' again.jsonl)
-	# wall-clock epochs on a shared machine: one retry, and a busy machine is not the estimate's fault
-	for attempt in 1 2; do
-		"$UL_BIN/ul-train" <again.jsonl 2>/dev/null | "$METER" gpu=B200 >third.jsonl 2>/dev/null
-		measured=$(jq -s '[.[] | select(.type=="epoch") | .seconds] | add / length' third.jsonl)
-		diag "calibrated ${predicted} s per epoch, measured ${measured} s: $(jq -r 'select(.type=="epoch") | .seconds' third.jsonl | tr "\n" " ") after $(q "SELECT group_concat(ms) FROM entries WHERE kind = 'charge'")"
-		jq -en "($predicted / $measured - 1) | fabs < 0.15" >/dev/null && break
-	done
-	name="calibrated within 15% of the epochs the run then took"
-	if jq -en "($predicted / $measured - 1) | fabs < 0.15" >/dev/null; then
-		pass "$name"
-	elif [ "$(cut -d. -f1 /proc/loadavg)" -ge "$(nproc)" ]; then
-		tap_count=$((tap_count + 1))
-		printf 'not ok %d - %s # TODO the machine is busy (load %s)\n' "$tap_count" "$name" "$(cut -d' ' -f1 /proc/loadavg)"
-	else
-		fail "$name"
-	fi
+	# (how close a calibrated estimate comes to real epochs is a measurement: tests/bench/calibration)
 else
 	echo "# skipped the real pipeline: no coco8 at $DATA"
 fi
