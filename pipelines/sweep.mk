@@ -27,7 +27,7 @@ $(OUT)/results.tsv: $(RUNS)
 		jq -rs --arg f "$$f" '$(BEST)' "$$f" >>$@.tmp || exit 1; \
 	done
 	@mv $@.tmp $@
-	@column -t $@
+	@cat $@
 
 $(OUT)/lr0-%.jsonl:
 	@mkdir -p $(OUT)
