@@ -137,6 +137,7 @@ bench: all $(DRIVERS) $(BENCHES)
 	UL_PEER=$(PEER) UL_PEER_PYTHON=$(PEER_PYTHON) $(O)/tests/bench/loader $(DATASETS)/coco128
 	$(O)/tests/bench/val $(DATASETS)/coco128
 	tests/bench/calibration $(abspath $(BINDIR)) $(DATASETS)
+	tests/bench/push $(BINDIR)/ul-push
 	UL_SHARE=$(CURDIR)/share/ul tests/bench/learn $(abspath $(BINDIR)) $(abspath $(O)/tests/drivers) $(DATASETS)
 
 # --- the demo ----------------------------------------------------------------

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "net/platform_env.h"
 #include "core/error.h"
 #include "core/fs.h"
 #include "core/home.h"
@@ -18,23 +19,6 @@
 
 #define EXPORT_MAX_LINE (64 << 20)
 #define PARALLEL_DOWNLOADS 8
-
-static const char *env_first(const char *a, const char *b)
-{
-	const char *v = getenv(a);
-	if (!v || !*v)
-		v = getenv(b);
-	return v && *v ? v : NULL;
-}
-
-static jv api_base(void)
-{
-	const char *api = env_first("UL_PLATFORM_API_URL", "PLATFORM_API_URL");
-	if (api)
-		return jv_string(api);
-	const char *platform = env_first("UL_PLATFORM_URL", "ULTRALYTICS_PLATFORM_URL");
-	return jv_string_fmt("%s/api/webhooks", platform ? platform : "https://platform.ultralytics.com");
-}
 
 static jv fail(jv *err, const char *code, const char *hint, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
@@ -324,7 +308,7 @@ jv ul_platform_fetch(const char *uri, jv *err)
 	char owner[128], name[128], rest[8];
 	if (sscanf(uri, "ul://%127[^/]/datasets/%127[^/]%7s", owner, name, rest) != 2 || !plain_name(owner) || !plain_name(name))
 		return fail(err, "usage", "a Platform dataset is named ul://OWNER/datasets/NAME", "%s is not a Platform dataset URI", uri);
-	const char *key = env_first("UL_API_KEY", "ULTRALYTICS_API_KEY");
+	const char *key = ul_platform_key();
 	if (!key)
 		return fail(err, "unauthorized", "set UL_API_KEY (or ULTRALYTICS_API_KEY) in the environment",
 			    "%s needs an API key", uri);
@@ -338,7 +322,7 @@ jv ul_platform_fetch(const char *uri, jv *err)
 	jv cache = jv_string_fmt("%s/cache/platform/%s/datasets/%s", jv_string_value(home), owner, name);
 	ul_mkdirs(jv_string_value(cache), 0700);
 	jv export_file = jv_string_fmt("%s/export.ndjson", jv_string_value(cache));
-	jv api = api_base();
+	jv api = ul_platform_api_url();
 	jv endpoint = jv_string_fmt("%s/datasets/%s/%s/export", jv_string_value(api), owner, name);
 	jv out = jv_invalid();
 
