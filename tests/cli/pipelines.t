@@ -42,6 +42,28 @@ run_id=$(jq -r 'select(.type=="charge") | .run' "$tmp/out" | tail -1)
 "$UL_BIN/ul-meter" report run="$run_id" >"$tmp/report"
 is "$(jq -r 'select(.type=="bill") | .epochs' "$tmp/report")" 4 "the ledger holds one charge for each of the 4 epochs"
 
+# a timed run: priced exactly before it starts, stopped by the clock
+# (0.001 hours, the least ul-validate takes: 3.6 s, a few epochs)
+"$UL_BIN/ul-meter" topup 1 >/dev/null 2>&1
+run "$P/timed.sh" 0.001 shapes model=yolo26n.yaml imgsz=64 batch=16 epochs=100 name=timed
+is "$rc" 0 "timed.sh: the timed run completes"
+is "$(jq -r 'select(.type=="estimate") | .timed' "$tmp/out")" true "its estimate is a timed run's price"
+like "$(jq -r 'select(.type=="status" and .status=="completed") | .reason' "$tmp/out")" "^time: " "it stops because the time is up"
+ok "long before its 100 epochs" test "$(jq -r 'select(.type=="epoch") | .epoch' "$tmp/out" | tail -1)" -lt 100
+
+# remote training: the stream reaches a platform (the tests' own, on 127.0.0.1)
+mkfifo "$tmp/port"
+python3 "$UL_ROOT/tests/servers/platform.py" >"$tmp/port" &
+server=$!
+read -r port <"$tmp/port"
+UL_PLATFORM_URL=http://127.0.0.1:$port UL_API_KEY=test-key run "$P/remote.sh" me/pets exp1 shapes model=yolo26n.yaml imgsz=64 batch=16 epochs=2
+is "$rc" 0 "remote.sh: train here, push there"
+events=$(curl -s "http://127.0.0.1:$port/__log" | jq -r '[.events[].event] | unique | join(" ")')
+like "$events" "epoch_end" "the platform receives the epochs"
+like "$events" "training_complete" "and the end of training"
+kill "$server" 2>/dev/null
+wait "$server" 2>/dev/null
+
 # the demo, short: every stage, a summary at the end
 DEMO_EPOCHS=1 DEMO_COUNT=16 DEMO_OUT=$tmp/demo run sh "$P/demo.sh"
 is "$rc" 0 "demo.sh: the whole pipeline runs"
