@@ -16,6 +16,7 @@
 #include "core/version.h"
 #include "core/yaml_load.h"
 #include "scratch_files.h"
+#include "run_output.h"
 #include "tap.h"
 #include "train/checkpoint.h"
 
@@ -297,27 +298,8 @@ static const char *const PYTHON =
 /* python's output for path; its exit status, 127 when it is not there. */
 static int run_python(const char *python, const char *path, char *out, size_t cap)
 {
-	int fd[2];
-	out[0] = '\0';
-	if (pipe(fd))
-		return 127;
-	pid_t pid = fork();
-	if (pid == 0) {
-		dup2(fd[1], 1);
-		close(fd[0]);
-		close(fd[1]);
-		execlp(python, python, "-c", PYTHON, path, (char *)NULL);
-		_exit(127);
-	}
-	close(fd[1]);
-	size_t have = 0;
-	ssize_t n;
-	while (have + 1 < cap && (n = read(fd[0], out + have, cap - 1 - have)) > 0)
-		have += (size_t)n;
-	out[have] = '\0';
-	close(fd[0]);
-	int status;
-	return waitpid(pid, &status, 0) == pid && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	char *argv[] = { (char *)python, "-c", (char *)PYTHON, (char *)path, NULL };
+	return run_output(argv, out, cap);
 }
 
 static void python_reads(const struct ul_graph *g, const char *path)

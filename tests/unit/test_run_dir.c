@@ -12,6 +12,7 @@
 #include "core/fs.h"
 #include "core/yaml_load.h"
 #include "scratch_files.h"
+#include "run_output.h"
 #include "tap.h"
 #include "train/run_dir.h"
 
@@ -169,27 +170,8 @@ static const char *const PYTHON =
 /* python's safe_dump of ARGS; its exit status (127: not there). */
 static int pyyaml(const char *python, const struct ul_run_dir *d, char *out, size_t cap)
 {
-	int fd[2];
-	out[0] = '\0';
-	if (pipe(fd))
-		return 127;
-	pid_t pid = fork();
-	if (pid == 0) {
-		dup2(fd[1], 1);
-		close(fd[0]);
-		close(fd[1]);
-		execlp(python, python, "-c", PYTHON, ARGS, d->name, d->path, (char *)NULL);
-		_exit(127);
-	}
-	close(fd[1]);
-	size_t have = 0;
-	ssize_t n;
-	while (have + 1 < cap && (n = read(fd[0], out + have, cap - 1 - have)) > 0)
-		have += (size_t)n;
-	out[have] = '\0';
-	close(fd[0]);
-	int status;
-	return waitpid(pid, &status, 0) == pid && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	char *argv[] = { (char *)python, "-c", (char *)PYTHON, (char *)ARGS, (char *)d->name, (char *)d->path, NULL };
+	return run_output(argv, out, cap);
 }
 
 static void args_yaml(void)
