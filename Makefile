@@ -107,7 +107,12 @@ $(LIBUL): $(LIB_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-$(TOOLS): $(BINDIR)/%: $(O)/bin/%.o $(LIBUL)
+# Each tool carries its man page as the text of --help and --manual.
+$(O)/manual/%.c: share/man/man1/%.1 mk/manual-c
+	@mkdir -p $(@D)
+	sh mk/manual-c $< >$@.tmp && mv $@.tmp $@
+
+$(TOOLS): $(BINDIR)/%: $(O)/bin/%.o $(O)/manual/%.o $(LIBUL)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
 

@@ -30,15 +30,14 @@
 #define LEDGER_WAIT_S 10.0
 
 static const struct ul_arg estimate_args[] = {
-	{ "gpu", UL_ARG_STRING, "null", "the GPU to price the run on, as ul-estimate --gpus names it (default: the table's, RTX PRO 6000)" },
-	{ "check", UL_ARG_BOOL, "true", "refuse a run the balance cannot pay for" },
+	{ "gpu", UL_ARG_STRING, "null" },
+	{ "check", UL_ARG_BOOL, "true" },
 	{ NULL },
 };
 
 static const struct ul_tool estimate_tool = {
 	.name = "ul-estimate",
-	.summary = "estimate a run's time, memory and cost on a GPU, and check the balance",
-	.usage = "ul-fetch ... | ul-validate ... | ul-estimate [gpu=NAME] [check=BOOL] | ul-train ...   or   ul-estimate --gpus",
+	.manual = ul_manual,
 	.args = estimate_args,
 };
 
@@ -64,9 +63,11 @@ static int list_gpus(void)
 	return UL_EXIT_OK;
 }
 
+/* Divided rather than multiplied back, so 619 tenths print as 61.9, not
+ * 61.900000000000006. */
 static double rounded(double v, double unit)
 {
-	return round(v / unit) * unit;
+	return round(v / unit) / round(1 / unit);
 }
 
 static int memory_error(const struct ul_run_shape *s, const struct ul_gpu *gpu, int batch, double need)

@@ -18,20 +18,19 @@
 #include "data/fetch.h"
 
 static const struct ul_arg fetch_args[] = {
-	{ "data", UL_ARG_STRING, "null", "the dataset: a YAML file, a folder, an archive, a URL, ul://OWNER/datasets/NAME or shapes" },
-	{ "task", UL_ARG_STRING, "null", "detect, segment, pose, obb or classify; by default read from the dataset" },
-	{ "sha256", UL_ARG_STRING, "null", "the expected SHA-256 of a downloaded file" },
-	{ "max_gb", UL_ARG_FLOAT, "100", "refuse a download larger than this many gigabytes" },
-	{ "count", UL_ARG_INT, "64", "shapes: train images (val gets a quarter)" },
-	{ "imgsz", UL_ARG_INT, "160", "shapes: the side of each image in pixels" },
-	{ "seed", UL_ARG_INT, "0", "shapes: the same seed makes the same images" },
+	{ "data", UL_ARG_STRING, "null" },
+	{ "task", UL_ARG_STRING, "null" },
+	{ "sha256", UL_ARG_STRING, "null" },
+	{ "max_gb", UL_ARG_FLOAT, "100" },
+	{ "count", UL_ARG_INT, "64" },
+	{ "imgsz", UL_ARG_INT, "160" },
+	{ "seed", UL_ARG_INT, "0" },
 	{ NULL },
 };
 
 static const struct ul_tool fetch_tool = {
 	.name = "ul-fetch",
-	.summary = "get a dataset, check it, and say whether it is ready to train",
-	.usage = "ul-fetch data=SOURCE [key=value ...]",
+	.manual = ul_manual,
 	.args = fetch_args,
 };
 

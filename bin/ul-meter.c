@@ -43,19 +43,17 @@
 #define MAX_EPOCH_S (1000.0 * 3600)
 
 static const struct ul_arg meter_args[] = {
-	{ "gpu", UL_ARG_STRING, "null", "the GPU whose price is charged (default: the estimate record's)" },
-	{ "payment", UL_ARG_STRING, "balance", "balance: pay each epoch from the balance, pausing when it runs out; job: pay the whole job at its end" },
-	{ "wait", UL_ARG_FLOAT, "30", "seconds to wait for a ledger another process holds" },
-	{ "run", UL_ARG_STRING, "null", "report: the run to report (default: every run)" },
-	{ "format", UL_ARG_STRING, "json", "report and history: json (records) or csv" },
+	{ "gpu", UL_ARG_STRING, "null" },
+	{ "payment", UL_ARG_STRING, "balance" },
+	{ "wait", UL_ARG_FLOAT, "30" },
+	{ "run", UL_ARG_STRING, "null" },
+	{ "format", UL_ARG_STRING, "json" },
 	{ NULL },
 };
 
 static const struct ul_tool meter_tool = {
 	.name = "ul-meter",
-	.summary = "charge each epoch's runtime to the ledger, pause when credits run out; balance, topup, history, report",
-	.usage = "... | ul-train | ul-meter [gpu=NAME] [payment=balance|job]   or   ul-meter balance | topup AMOUNT | history"
-		 " | report [run=ID] [format=json|csv]",
+	.manual = ul_manual,
 	.args = meter_args,
 	.max_words = 2,
 };

@@ -34,20 +34,19 @@
 #include "push/slug.h"
 
 static const struct ul_arg push_args[] = {
-	{ "project", UL_ARG_STRING, "null", "OWNER/PROJECT on the platform (slugified as Ultralytics does)" },
-	{ "name", UL_ARG_STRING, "null", "the run's name; by default the config's name, else the records' run" },
-	{ "select", UL_ARG_STRING, "null", "a jq expression: send the records it is true for, instead of the run's own types" },
-	{ "timeout", UL_ARG_FLOAT, "30", "at the end of input, seconds to keep delivering before spooling the rest" },
-	{ "queue", UL_ARG_INT, "10000", "events held in memory before they are spooled to disk" },
-	{ "backoff", UL_ARG_FLOAT, "1", "seconds before the first retry; doubled each time, at most 60" },
-	{ "upload_every", UL_ARG_FLOAT, "900", "at most one checkpoint upload per this many seconds" },
+	{ "project", UL_ARG_STRING, "null" },
+	{ "name", UL_ARG_STRING, "null" },
+	{ "select", UL_ARG_STRING, "null" },
+	{ "timeout", UL_ARG_FLOAT, "30" },
+	{ "queue", UL_ARG_INT, "10000" },
+	{ "backoff", UL_ARG_FLOAT, "1" },
+	{ "upload_every", UL_ARG_FLOAT, "900" },
 	{ NULL },
 };
 
 static const struct ul_tool push_tool = {
 	.name = "ul-push",
-	.summary = "stream a run's records to the platform, passing everything on",
-	.usage = "ul-push project=OWNER/PROJECT [name=RUN] [key=value ...]   or   ul-push flush",
+	.manual = ul_manual,
 	.args = push_args,
 	.max_words = 1,
 };
@@ -296,7 +295,7 @@ int main(int argc, char **argv)
 	jv project_slug = flushing ? jv_string("") : ul_project_slug(project);
 	jv name_slug = ul_slugify(name && *name ? name : "train");
 	jv web = ul_platform_web_url();
-	jv api = ul_platform_api_url();
+	jv api = ul_platform_webhooks_url();
 	char run_id[17];
 	make_run_id(run_id);
 	struct ul_push_options o = {

@@ -58,16 +58,15 @@
 #define SYSTEM_EVERY_S 30.0
 
 static const struct ul_arg train_args[] = {
-	{ "model", UL_ARG_STRING, "null", "standalone: yolo26n.yaml ..., a model YAML or a checkpoint" },
-	{ "data", UL_ARG_STRING, "null", "standalone: the dataset, as ul-fetch data=" },
-	{ "task", UL_ARG_STRING, "null", "standalone: the run's task" },
+	{ "model", UL_ARG_STRING, "null" },
+	{ "data", UL_ARG_STRING, "null" },
+	{ "task", UL_ARG_STRING, "null" },
 	{ NULL },
 };
 
 static const struct ul_tool train_tool = {
 	.name = "ul-train",
-	.summary = "train a YOLO26 detector, writing its lifecycle, epochs and checkpoints as records",
-	.usage = "ul-fetch ... | ul-validate ... | ul-train   or   ul-train model=M data=D [key=value ...]",
+	.manual = ul_manual,
 	.args = train_args,
 	.open = true,
 };
@@ -197,9 +196,12 @@ static int save(struct run *r, const char *kind, const char *file, jv *err)
 	snprintf(path, sizeof path, "%s/%s", r->dir.weights, file);
 	/* the model's facts without its layer table: enough to build it again */
 	jv model = jv_object_delete(jv_object_get(jv_copy(r->config), jv_string("model_info")), jv_string("layers"));
+	jv data = jv_object_get(jv_copy(r->config), jv_string("data"));
 	struct ul_checkpoint_run run = { .run = r->id, .args = r->args, .model = model, .best_fitness = r->best_fitness,
-					 .best_epoch = r->best_epoch };
+					 .best_epoch = r->best_epoch,
+					 .data = jv_get_kind(data) == JV_KIND_STRING ? jv_string_value(data) : NULL };
 	int rc = ul_checkpoint_save(path, &r->t, &run, err);
+	jv_free(data);
 	jv_free(model);
 	if (rc)
 		return -1;
@@ -262,6 +264,64 @@ static int refuse_unsupported(jv config, jv *err)
 
 /* --- the run's pieces ---------------------------------------------------------- */
 
+/* resume=true: the last.safetensors of the run name= names, or the newest
+ * of the task's runs. */
+static int find_last(const char *task, jv args, char *out, size_t cap, jv *err)
+{
+	jv project = jv_object_get(jv_copy(args), jv_string("project")), name = jv_object_get(jv_copy(args), jv_string("name"));
+	char runs[PATH_MAX];
+	if (jv_get_kind(project) == JV_KIND_STRING && jv_string_value(project)[0] == '/')
+		snprintf(runs, sizeof runs, "%s", jv_string_value(project));
+	else if (jv_get_kind(project) == JV_KIND_STRING)
+		snprintf(runs, sizeof runs, "runs/%s/%s", task, jv_string_value(project));
+	else
+		snprintf(runs, sizeof runs, "runs/%s", task);
+	char pattern[PATH_MAX + 64];
+	snprintf(pattern, sizeof pattern, "%s/%s/weights/last.safetensors", runs,
+		 jv_get_kind(name) == JV_KIND_STRING ? jv_string_value(name) : "*");
+	jv_free(project), jv_free(name);
+	glob_t g;
+	if (glob(pattern, 0, NULL, &g) != 0)
+		return ul_invalid(err, "resume=true: nothing to resume, no %s", pattern);
+	time_t newest = 0;
+	for (size_t i = 0; i < g.gl_pathc; i++) {
+		struct stat st;
+		if (stat(g.gl_pathv[i], &st) == 0 && st.st_mtime >= newest)
+			newest = st.st_mtime, snprintf(out, cap, "%s", g.gl_pathv[i]);
+	}
+	globfree(&g);
+	return 0;
+}
+
+/* Standalone, resume= alone is enough, as in Ultralytics: the dataset is
+ * the one the checkpoint's run trained on. 1 with its path in out, 0 when
+ * resume= is not given, -1 with a message. */
+static int resumed_data(const struct ul_args *args, char *out, size_t cap, jv *err)
+{
+	jv resume = jv_object_get(jv_copy(args->extra), jv_string("resume"));
+	bool text = jv_get_kind(resume) == JV_KIND_STRING;
+	char path[PATH_MAX] = "";
+	int rc = 0;
+	if (jv_get_kind(resume) == JV_KIND_TRUE || (text && !strcasecmp(jv_string_value(resume), "true"))) {
+		const char *task = ul_arg_str(args, "task");
+		rc = find_last(task ? task : "detect", args->extra, path, sizeof path, err);
+	} else if (text && strcasecmp(jv_string_value(resume), "false")) {
+		snprintf(path, sizeof path, "%s", jv_string_value(resume));
+	}
+	jv_free(resume);
+	if (rc || !path[0])
+		return rc;
+	struct ul_checkpoint c;
+	if (ul_checkpoint_open(&c, path, err))
+		return -1;
+	if (jv_get_kind(c.data) == JV_KIND_STRING)
+		rc = 1, snprintf(out, cap, "%s", jv_string_value(c.data));
+	else
+		rc = ul_invalid(err, "resume=%s: the checkpoint does not name its dataset; give data=", path);
+	ul_checkpoint_close(&c);
+	return rc;
+}
+
 /* Where the run's dataset and config come from: the records that arrived,
  * or, standalone, the fetch and the checks of ul-fetch and ul-validate,
  * whose records are written as they would have been. Arguments given here
@@ -270,6 +330,19 @@ static int refuse_unsupported(jv config, jv *err)
 static int gather(const struct ul_args *args, jv *dataset, jv *config)
 {
 	const char *data = ul_arg_str(args, "data");
+	char resumed[PATH_MAX];
+	if (jv_get_kind(*dataset) == JV_KIND_NULL && !data) {
+		jv err = jv_invalid();
+		int found = resumed_data(args, resumed, sizeof resumed, &err);
+		if (found < 0) {
+			jv msg = jv_invalid_get_msg(err);
+			jv rec = jv_object_set(ul_error_record("start", jv_string_value(msg), NULL), jv_string("param"), jv_string("resume"));
+			jv_free(msg);
+			return ul_fail(UL_EXIT_FAILED, rec);
+		}
+		if (found)
+			data = resumed;
+	}
 	if (jv_get_kind(*dataset) == JV_KIND_NULL && data) {
 		struct ul_source_options source = { .shapes_count = 64, .shapes_imgsz = 160 };
 		jv err = jv_invalid();
@@ -561,35 +634,6 @@ static enum stop train_loop(struct run *r, char *reason, size_t cap, jv *err)
 }
 
 /* --- starting ------------------------------------------------------------------ */
-
-/* resume=true: the last.safetensors of the run name= names, or the newest
- * of the task's runs. */
-static int find_last(const char *task, jv args, char *out, size_t cap, jv *err)
-{
-	jv project = jv_object_get(jv_copy(args), jv_string("project")), name = jv_object_get(jv_copy(args), jv_string("name"));
-	char runs[PATH_MAX];
-	if (jv_get_kind(project) == JV_KIND_STRING && jv_string_value(project)[0] == '/')
-		snprintf(runs, sizeof runs, "%s", jv_string_value(project));
-	else if (jv_get_kind(project) == JV_KIND_STRING)
-		snprintf(runs, sizeof runs, "runs/%s/%s", task, jv_string_value(project));
-	else
-		snprintf(runs, sizeof runs, "runs/%s", task);
-	char pattern[PATH_MAX + 64];
-	snprintf(pattern, sizeof pattern, "%s/%s/weights/last.safetensors", runs,
-		 jv_get_kind(name) == JV_KIND_STRING ? jv_string_value(name) : "*");
-	jv_free(project), jv_free(name);
-	glob_t g;
-	if (glob(pattern, 0, NULL, &g) != 0)
-		return ul_invalid(err, "resume=true: nothing to resume, no %s", pattern);
-	time_t newest = 0;
-	for (size_t i = 0; i < g.gl_pathc; i++) {
-		struct stat st;
-		if (stat(g.gl_pathv[i], &st) == 0 && st.st_mtime >= newest)
-			newest = st.st_mtime, snprintf(out, cap, "%s", g.gl_pathv[i]);
-	}
-	globfree(&g);
-	return 0;
-}
 
 /* The checkpoint resume= names, if any, into *path. */
 static int resume_path(struct run *r, char *path, size_t cap, jv *err)

@@ -23,17 +23,15 @@
 #include "nn/graph.h"
 
 static const struct ul_arg validate_args[] = {
-	{ "model", UL_ARG_STRING, "null", "yolo26n.yaml ... yolo26x-cls.yaml, a model YAML or a checkpoint (default: yolo26n for the dataset's task)" },
-	{ "data", UL_ARG_STRING, "null", "a dataset to fetch when no dataset record arrives, as ul-fetch data=" },
-	{ "task", UL_ARG_STRING, "null", "the run's task: it must agree with the model and the dataset" },
+	{ "model", UL_ARG_STRING, "null" },
+	{ "data", UL_ARG_STRING, "null" },
+	{ "task", UL_ARG_STRING, "null" },
 	{ NULL },
 };
 
 static const struct ul_tool validate_tool = {
 	.name = "ul-validate",
-	.summary = "check a run's parameters, model and dataset before training",
-	.usage = "ul-validate [model=M] [key=value ...] [cfg=FILE.yaml] < dataset | ul-validate --schema | --defaults"
-		 " | --summary [model=M] [imgsz=N] [nc=N]",
+	.manual = ul_manual,
 	.args = validate_args,
 	.open = true,  /* every training parameter, checked against the schema */
 };
@@ -79,16 +77,15 @@ static void with_commas(size_t n, char *out, size_t cap)
 }
 
 static const struct ul_arg summary_args[] = {
-	{ "model", UL_ARG_STRING, "yolo26n.yaml", "an official model, or a model YAML" },
-	{ "imgsz", UL_ARG_INT, "640", "the image side the GFLOPs are counted for, 32 to 8192" },
-	{ "nc", UL_ARG_INT, "0", "classes, as a dataset would give them (0: the config's)" },
+	{ "model", UL_ARG_STRING, "yolo26n.yaml" },
+	{ "imgsz", UL_ARG_INT, "640" },
+	{ "nc", UL_ARG_INT, "0" },
 	{ NULL },
 };
 
 static const struct ul_tool summary_tool = {
 	.name = "ul-validate",
-	.summary = "print a model's layers, parameters and GFLOPs",
-	.usage = "ul-validate --summary [model=M] [imgsz=N] [nc=N]",
+	.manual = ul_manual,
 	.args = summary_args,
 };
 

@@ -14,8 +14,8 @@
 
 /* Arguments every tool takes, besides its own. */
 static const struct ul_arg common_args[] = {
-	{ "cfg", UL_ARG_STRING, "null", "read arguments from a YAML file (the command line wins)" },
-	{ "quiet", UL_ARG_BOOL, "false", "no progress bars or notes on stderr" },
+	{ "cfg", UL_ARG_STRING, "null" },
+	{ "quiet", UL_ARG_BOOL, "false" },
 	{ NULL },
 };
 
@@ -215,17 +215,38 @@ static int load_cfg(struct ul_args *a, const char *path)
 	return rc;
 }
 
-static void print_help(const struct ul_tool *tool)
+/* The manual's sections --help shows, those a page has. */
+static const char *const help_sections[] = { "NAME", "SYNOPSIS", "ARGUMENTS", "COMMANDS", "OPTIONS", "EXAMPLES", NULL };
+
+static bool help_section(const char *title, size_t len)
 {
-	printf("%s - %s\n\nusage: %s\n\narguments:\n", tool->name, tool->summary, tool->usage);
-	for (int pass = 0; pass < 2; pass++) {
-		for (const struct ul_arg *arg = pass ? common_args : tool->args; arg && arg->name; arg++) {
-			char left[64];
-			snprintf(left, sizeof left, "%s=%s", arg->name, type_name(arg->type));
-			printf("  %-24s %s (default: %s)\n", left, arg->help, arg->fallback);
-		}
+	for (const char *const *s = help_sections; *s; s++)
+		if (strlen(*s) == len && !memcmp(*s, title, len))
+			return true;
+	return false;
+}
+
+/* --help: the manual's name, synopsis, arguments and examples; --manual:
+ * the whole page. A section starts at a line that is not indented. */
+static void print_help(const struct ul_tool *tool, bool whole)
+{
+	if (!tool->manual) {
+		printf("%s: a test driver; its source says what it does\n", tool->name);
+		return;
 	}
-	printf("  %-24s %s\n  %-24s %s\n", "--help", "show this help", "--version", "show the version and build");
+	if (whole) {
+		fputs(tool->manual, stdout);
+		return;
+	}
+	bool shown = false;
+	for (const char *line = tool->manual; *line;) {
+		size_t len = strcspn(line, "\n");
+		if (len && line[0] != ' ')
+			shown = help_section(line, len);
+		if (shown)
+			fwrite(line, 1, len + (line[len] == '\n'), stdout);
+		line += len + (line[len] == '\n');
+	}
 }
 
 static int parse_pairs(struct ul_args *a, int argc, char **argv)
@@ -284,8 +305,8 @@ int ul_args_parse(struct ul_args *a, const struct ul_tool *tool, int argc, char 
 		}
 	}
 	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			print_help(tool);
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h") || !strcmp(argv[i], "--manual")) {
+			print_help(tool, !strcmp(argv[i], "--manual"));
 			return UL_EXIT_OK;
 		}
 		if (!strcmp(argv[i], "--version") || !strcmp(argv[i], "-V")) {

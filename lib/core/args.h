@@ -20,17 +20,19 @@ struct ul_arg {
 	const char *name;
 	enum ul_arg_type type;
 	const char *fallback;  /* the default, written as on the command line; "null" allows null */
-	const char *help;      /* one line for --help */
 };
 
 struct ul_tool {
 	const char *name;           /* "ul-estimate" */
-	const char *summary;        /* one line: what the tool does */
-	const char *usage;          /* "ul-estimate [key=value ...]" */
+	const char *manual;         /* its man page as text (ul_manual); NULL for a test driver */
 	const struct ul_arg *args;  /* the tool's own arguments, ended by { NULL } */
 	int max_words;              /* bare words allowed (subcommands); usually 0 */
 	bool open;                  /* keep keys it does not declare in extra, for a schema to judge */
 };
+
+/* A tool's man page, rendered at build time by mk/manual-c into the tool's
+ * binary: what --help shows a part of and --manual shows whole. */
+extern const char ul_manual[];
 
 struct ul_args {
 	const struct ul_tool *tool;
@@ -41,7 +43,7 @@ struct ul_args {
 };
 
 /* Parses argv into a. Returns -1 when the tool should go on, or the exit
- * status to return at once: UL_EXIT_OK after --help or --version, or
+ * status to return at once: UL_EXIT_OK after --help, --manual or --version, or
  * UL_EXIT_USAGE after reporting a bad command line (error record on stdout,
  * message on stderr). a must be freed in every case. */
 int ul_args_parse(struct ul_args *a, const struct ul_tool *tool, int argc, char **argv);

@@ -85,7 +85,7 @@ struct build {
 	bool has_val;
 	struct ul_download *downloads;
 	size_t n;
-	long train_seen;
+	long train_seen, train_total;
 };
 
 /* One annotation row as a label line: its numbers joined by spaces. */
@@ -157,9 +157,13 @@ static bool add_image(struct build *b, jv line, long no, jv *err)
 		fail(err, "dataset", NULL, "line %ld of the dataset export: an image needs a plain file name and a url", no);
 		goto done;
 	}
-	/* without a val split, every tenth train image makes one */
-	if (!strcmp(s, "train") && !b->has_val && strcmp(b->task, "classify") && b->train_seen++ % 10 == 9)
-		s = "val";
+	/* without a val split, every tenth train image makes one; the last
+	 * makes it when there are fewer than ten (and more than one) */
+	if (!strcmp(s, "train") && !b->has_val && strcmp(b->task, "classify")) {
+		long i = b->train_seen++;
+		if (i % 10 == 9 || (b->train_total < 10 && b->train_total > 1 && i == b->train_total - 1))
+			s = "val";
+	}
 	const char *name = jv_string_value(file);
 	if (!strcmp(b->task, "classify")) {
 		jv ids = jv_get_kind(ann) == JV_KIND_OBJECT ? jv_object_get(jv_copy(ann), jv_string("classification")) : jv_null();
@@ -270,6 +274,7 @@ static bool build(const char *dir, jv lines, jv *err)
 	for (int i = 1; i <= n; i++) {
 		jv split = jv_object_get(jv_array_get(jv_copy(lines), i), jv_string("split"));
 		b.has_val |= jv_get_kind(split) == JV_KIND_STRING && !strcmp(jv_string_value(split), "val");
+		b.train_total += jv_get_kind(split) == JV_KIND_STRING && !strcmp(jv_string_value(split), "train");
 		jv_free(split);
 	}
 	bool ok = b.downloads != NULL;
@@ -322,8 +327,8 @@ jv ul_platform_fetch(const char *uri, jv *err)
 	jv cache = jv_string_fmt("%s/cache/platform/%s/datasets/%s", jv_string_value(home), owner, name);
 	ul_mkdirs(jv_string_value(cache), 0700);
 	jv export_file = jv_string_fmt("%s/export.ndjson", jv_string_value(cache));
-	jv api = ul_platform_api_url();
-	jv endpoint = jv_string_fmt("%s/datasets/%s/%s/export", jv_string_value(api), owner, name);
+	jv web = ul_platform_web_url();
+	jv endpoint = jv_string_fmt("%s/api/datasets/%s/%s/export", jv_string_value(web), owner, name);
 	jv out = jv_invalid();
 
 	/* The export is always fetched again: the dataset may have changed. */
@@ -373,7 +378,7 @@ jv ul_platform_fetch(const char *uri, jv *err)
 done:
 	jv_free(res.location);
 	jv_free(endpoint);
-	jv_free(api);
+	jv_free(web);
 	jv_free(export_file);
 	jv_free(cache);
 	jv_free(home);

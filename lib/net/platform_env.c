@@ -22,7 +22,7 @@ jv ul_platform_web_url(void)
 	return jv_string_sized(web, (int)n);
 }
 
-jv ul_platform_api_url(void)
+jv ul_platform_webhooks_url(void)
 {
 	const char *api = ul_env_first("UL_PLATFORM_API_URL", "PLATFORM_API_URL");
 	if (api)

@@ -14,9 +14,10 @@ const char *ul_env_first(const char *a, const char *b);
  * https://platform.ultralytics.com, without trailing slashes. */
 jv ul_platform_web_url(void);
 
-/* The API's base: UL_PLATFORM_API_URL or PLATFORM_API_URL, default the
- * web address + /api/webhooks. */
-jv ul_platform_api_url(void);
+/* The base of the training webhooks ul-push calls: UL_PLATFORM_API_URL or
+ * PLATFORM_API_URL (Ultralytics' name, which means this), default the web
+ * address + /api/webhooks. */
+jv ul_platform_webhooks_url(void);
 
 /* The API key: UL_API_KEY or ULTRALYTICS_API_KEY, NULL when unset. */
 const char *ul_platform_key(void);

@@ -75,6 +75,8 @@ static jv metadata_of(const struct ul_trainer *t, const struct ul_checkpoint_run
 	m = put(m, "date", jv_string(date));
 	m = put(m, "run", jv_string(r->run ? r->run : ""));
 	m = put(m, "task", jv_string(t->graph->task));
+	if (r->data)
+		m = put(m, "data", jv_string(r->data));
 	m = put(m, "scale", jv_string_fmt("%c", t->graph->scale));
 	m = put(m, "nc", jv_string_fmt("%d", t->graph->nc));
 	if (jv_get_kind(r->model) != JV_KIND_NULL && jv_get_kind(r->model) != JV_KIND_INVALID)
@@ -200,8 +202,8 @@ static int meta_json(const struct ul_checkpoint *c, const char *key, jv *out, jv
 
 int ul_checkpoint_open(struct ul_checkpoint *c, const char *path, jv *err)
 {
-	*c = (struct ul_checkpoint){ .run = jv_null(), .task = jv_null(), .model = jv_null(), .args = jv_object(),
-				     .best_fitness = NAN };
+	*c = (struct ul_checkpoint){ .run = jv_null(), .task = jv_null(), .data = jv_null(), .model = jv_null(),
+				     .args = jv_object(), .best_fitness = NAN };
 	if (ul_safetensors_open(&c->file, path, err)) {
 		ul_checkpoint_close(c);
 		return -1;
@@ -231,6 +233,7 @@ int ul_checkpoint_open(struct ul_checkpoint *c, const char *path, jv *err)
 	c->scale = scale && strlen(scale) == 1 ? scale[0] : 0;
 	c->run = meta(c, "run") ? jv_string(meta(c, "run")) : jv_null();
 	c->task = meta(c, "task") ? jv_string(meta(c, "task")) : jv_null();
+	c->data = meta(c, "data") ? jv_string(meta(c, "data")) : jv_null();
 	c->has_state = meta(c, "optimizer") != NULL;
 	return 0;
 }
@@ -240,9 +243,10 @@ void ul_checkpoint_close(struct ul_checkpoint *c)
 	ul_safetensors_close(&c->file);
 	jv_free(c->run);
 	jv_free(c->task);
+	jv_free(c->data);
 	jv_free(c->model);
 	jv_free(c->args);
-	*c = (struct ul_checkpoint){ .run = jv_null(), .task = jv_null(), .model = jv_null(), .args = jv_null() };
+	*c = (struct ul_checkpoint){ .run = jv_null(), .task = jv_null(), .data = jv_null(), .model = jv_null(), .args = jv_null() };
 }
 
 /* --- checking tensors ------------------------------------------------------- */

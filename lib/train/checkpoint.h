@@ -40,6 +40,7 @@
 struct ul_checkpoint_run {
 	const char *run;      /* the run's id */
 	jv args;              /* the config's args (borrowed) */
+	const char *data;     /* the dataset it trains on, as the config names it; NULL if not known */
 	jv model;             /* the model YAML as loaded (borrowed), so the file can rebuild its graph; null if not known */
 	double best_fitness;  /* NAN before any validation */
 	int best_epoch;       /* epochs finished when it was reached, 0 for none */
@@ -57,7 +58,7 @@ int ul_checkpoint_save(const char *path, const struct ul_trainer *t, const struc
 struct ul_checkpoint {
 	struct ul_safetensors file;
 	bool has_state;       /* holds the training state: can be resumed */
-	jv run, task, model, args;  /* strings, the model YAML and args as parsed; null when absent */
+	jv run, task, data, model, args;  /* strings, the model YAML and args as parsed; null when absent */
 	char scale;           /* 0 when absent */
 	int nc;               /* 0 when absent */
 	int epoch;            /* epochs finished */

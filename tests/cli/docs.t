@@ -49,8 +49,9 @@ run "$UL_ECHO" <"$tmp/examples"
 is "$rc" 0 "the core reads every example as a record"
 ok "and passes them through unchanged" cmp -s "$tmp/examples" "$tmp/out"
 
-# Every tool has a man page that renders cleanly and documents each argument
-# its --help lists (its own; the shared ones are in ul(7)).
+# Every tool has a man page that renders cleanly; --help and --manual are
+# that page (mk/manual-c builds it into the tool), and it documents each
+# argument the tool's table declares (the shared ones are in ul(7)).
 for src in "$UL_ROOT"/bin/*.c; do
 	[ -e "$src" ] || continue
 	tool=$(basename "$src" .c)
@@ -58,9 +59,17 @@ for src in "$UL_ROOT"/bin/*.c; do
 	ok "$tool has a man page" test -f "$page"
 	groff -man -ww -z -Tutf8 "$page" >"$tmp/warnings" 2>&1
 	is "$(cat "$tmp/warnings")" "" "$tool.1 renders without warnings"
-	"$UL_BIN/$tool" --help | sed -n 's/^  \([a-z_0-9]*\)=.*/\1/p' | grep -vx 'cfg\|quiet' >"$tmp/args"
+	"$UL_BIN/$tool" --manual >"$tmp/manual"
+	groff -man -Tascii -P-cbou "$page" 2>/dev/null | sed -n '/^NAME/{n;p;q}' | tr -s ' ' | cut -c1-30 >"$tmp/name"
+	is "$(sed -n 2p "$tmp/manual" | tr -s ' ' | cut -c1-30)" "$(cat "$tmp/name")" "$tool --manual is its page, from NAME on"
+	is "$(grep -c '^[A-Z]' "$tmp/manual")" "$(grep -c '^\.SH' "$page")" "$tool --manual has every section of the page"
+	"$UL_BIN/$tool" --help >"$tmp/help"
+	is "$(grep '^[A-Z]' "$tmp/help" | tr '\n' ' ')" \
+		"$(grep '^\.SH' "$page" | sed 's/^\.SH //; s/"//g' | grep -xE 'NAME|SYNOPSIS|ARGUMENTS|COMMANDS|OPTIONS|EXAMPLES' | tr '\n' ' ')" \
+		"$tool --help shows its name, synopsis, arguments, commands, options and examples"
+	sed -n 's/.*{ "\([a-z_0-9]*\)", UL_ARG_.*/\1/p' "$src" >"$tmp/args"
 	while read -r arg; do
-		ok "$tool.1 documents $arg=" grep -qE "^\.BI? $arg=" "$page"
+		ok "$tool.1 documents $arg=" grep -q "$arg=" "$tmp/manual"
 	done <"$tmp/args"
 done
 

@@ -84,7 +84,7 @@ cp "$DATA/coco8/images/train/000000000009.jpg" "$DATA/coco8/images/val/000000000
 	done
 	echo "{\"type\":\"image\",\"split\":\"train\",\"file\":\"empty.jpg\",\"url\":\"$base/000000000036.jpg\",\"annotations\":{}}"
 } >"$srv/pets.ndjson"
-export UL_PLATFORM_API_URL=$base/api
+export UL_PLATFORM_URL=$base
 UL_API_KEY=test-key fetch data=ul://me/datasets/pets
 is "$rc" 0 "ul://: ready"
 is "$(field '[.task, .nc, .names["2"]]')" '["detect",3,"car"]' "task and names from the export's first line"
@@ -92,6 +92,14 @@ is "$(field '.splits | map_values(.images)')" '{"train":11,"val":1}' "every tent
 is "$(field '.splits.train | [.labeled, .background, .instances]')" '[10,1,20]' "labels from the annotations"
 ok "the data.yaml is there" test -f "$(jq -r .root "$tmp/out")/data.yaml"
 is "$(curl -s "$base/__log" | jq '[.[] | select(.path == "/000000000009.jpg")] | length')" 11 "each image downloaded once"
+{
+	echo '{"type":"dataset","task":"detect","class_names":{"0":"person"}}'
+	for i in 1 2 3 4; do
+		echo "{\"type\":\"image\",\"split\":\"train\",\"file\":\"s$i.jpg\",\"url\":\"$base/000000000009.jpg\",\"annotations\":{\"boxes\":[[0,0.5,0.5,0.2,0.3]]}}"
+	done
+} >"$srv/small.ndjson"
+UL_API_KEY=test-key fetch data=ul://me/datasets/small
+is "$(field '[.status, (.splits | map_values(.images))]')" '["ready",{"train":3,"val":1}]' "fewer than ten images: the last one makes the val split"
 
 UL_API_KEY=wrong-key fetch data=ul://me/datasets/pets
 is "$(field .code)" '"unauthorized"' "a wrong key: unauthorized"

@@ -83,7 +83,7 @@ all_once() { log | jq -e '[.events[].key] | length == (unique | length)' >/dev/n
 # --- arguments ---------------------------------------------------------------
 run "$PUSH" --help
 is "$rc" 0 "--help exits 0"
-like "$(out)" "^  select=" "and lists select="
+like "$(out)" "^       select=EXPR$" "and lists select="
 run "$PUSH" </dev/null
 is "$rc" 2 "no project: a usage error"
 is "$(jq -r .param "$tmp/out")" project "naming project"

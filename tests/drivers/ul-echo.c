@@ -15,21 +15,19 @@
 #include "core/writer.h"
 
 static const struct ul_arg echo_args[] = {
-	{ "max_line", UL_ARG_INT, "16777216", "longest input line accepted, in bytes" },
-	{ "show_args", UL_ARG_BOOL, "false", "first write an `args` record with the parsed arguments" },
-	{ "epochs", UL_ARG_INT, "100", "an integer argument" },
-	{ "lr0", UL_ARG_FLOAT, "0.01", "a number argument" },
-	{ "rect", UL_ARG_BOOL, "false", "a boolean argument" },
-	{ "name", UL_ARG_STRING, "null", "a string argument that may be null" },
-	{ "optimizer", UL_ARG_STRING, "auto", "a string argument" },
-	{ "classes", UL_ARG_LIST, "null", "a list argument" },
+	{ "max_line", UL_ARG_INT, "16777216" },
+	{ "show_args", UL_ARG_BOOL, "false" },
+	{ "epochs", UL_ARG_INT, "100" },
+	{ "lr0", UL_ARG_FLOAT, "0.01" },
+	{ "rect", UL_ARG_BOOL, "false" },
+	{ "name", UL_ARG_STRING, "null" },
+	{ "optimizer", UL_ARG_STRING, "auto" },
+	{ "classes", UL_ARG_LIST, "null" },
 	{ NULL },
 };
 
 static const struct ul_tool echo_tool = {
 	.name = "ul-echo",
-	.summary = "pass JSON lines through (a test driver for libul's core)",
-	.usage = "ul-echo [key=value ...] < records.jsonl",
 	.args = echo_args,
 };
 

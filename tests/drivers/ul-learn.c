@@ -33,15 +33,13 @@
 #include "val/validator.h"
 
 static const struct ul_arg learn_args[] = {
-	{ "on", UL_ARG_STRING, "val", "the split to count found boxes on: val or train" },
-	{ "conf", UL_ARG_FLOAT, "0.001", "the score a detection must pass to be kept, as in validation" },
+	{ "on", UL_ARG_STRING, "val" },
+	{ "conf", UL_ARG_FLOAT, "0.001" },
 	{ NULL },
 };
 
 static const struct ul_tool learn_tool = {
 	.name = "ul-learn",
-	.summary = "train a detector without augmentation and count the boxes it finds (a test driver)",
-	.usage = "ul-fetch ... | ul-validate ... | ul-learn [on=val|train] [conf=0.001]",
 	.args = learn_args,
 };
 

@@ -5,17 +5,25 @@
 #include "tap.h"
 
 static const struct ul_arg test_args[] = {
-	{ "epochs", UL_ARG_INT, "100", "epochs" },
-	{ "batch", UL_ARG_INT, "16", "batch" },
-	{ "lr0", UL_ARG_FLOAT, "0.01", "learning rate" },
-	{ "amp", UL_ARG_BOOL, "true", "mixed precision" },
-	{ "name", UL_ARG_STRING, "null", "run name" },
-	{ "optimizer", UL_ARG_STRING, "auto", "optimizer" },
-	{ "imgsz", UL_ARG_LIST, "null", "image size" },
+	{ "epochs", UL_ARG_INT, "100" },
+	{ "batch", UL_ARG_INT, "16" },
+	{ "lr0", UL_ARG_FLOAT, "0.01" },
+	{ "amp", UL_ARG_BOOL, "true" },
+	{ "name", UL_ARG_STRING, "null" },
+	{ "optimizer", UL_ARG_STRING, "auto" },
+	{ "imgsz", UL_ARG_LIST, "null" },
 	{ NULL },
 };
 
-static const struct ul_tool tool = { "ul-test", "a test", "ul-test [key=value ...]", test_args, 1, false };
+/* A manual as mk/manual-c renders one. */
+static const char test_manual[] =
+	"NAME\n       ul-test - a test\n\n"
+	"SYNOPSIS\n       ul-test [key=value ...]\n\n"
+	"DESCRIPTION\n       Long prose.\n\n"
+	"ARGUMENTS\n       epochs=N\n              How many.\n\n"
+	"SEE ALSO\n       ul(7)\n";
+
+static const struct ul_tool tool = { .name = "ul-test", .manual = test_manual, .args = test_args, .max_words = 1 };
 
 /* Parses a NULL-terminated list of arguments; stdout and stderr are
  * captured into *out and *err (freed by the caller). */
@@ -195,7 +203,7 @@ int main(void)
 	free(out), free(err);
 
 	/* an open tool keeps what it does not declare, typed, for a schema to judge */
-	static const struct ul_tool open_tool = { "ul-open", "open", "ul-open", test_args, 0, true };
+	static const struct ul_tool open_tool = { .name = "ul-open", .args = test_args, .open = true };
 	char *argv_open[] = { "ul-open", "epochs=5", "lr0x=0.5", "mosaic=off", "freeze=[0, 1]", "name=exp", "x=[1," };
 	capture_begin(1);
 	rc = ul_args_parse(&a, &open_tool, 7, argv_open);
@@ -212,9 +220,15 @@ int main(void)
 	/* --help and --version go to stdout and end the tool with 0 */
 	rc = parse(&a, &out, &err, "epochs=3", "--help", NULL);
 	is_int(rc, UL_EXIT_OK, "--help: exit 0");
-	contains(out, "usage: ul-test", "--help prints usage");
-	contains(out, "lr0=number", "every argument with its type");
-	contains(out, "quiet=boolean", "and the common ones");
+	contains(out, "NAME\n       ul-test - a test\n\nSYNOPSIS\n       ul-test [key=value ...]\n\n"
+		 "ARGUMENTS\n       epochs=N\n              How many.\n\n",
+		 "--help prints the manual's name, synopsis and arguments");
+	ok(!strstr(out, "Long prose") && !strstr(out, "SEE ALSO"), "but not its other sections");
+	ul_args_free(&a);
+	free(out), free(err);
+	rc = parse(&a, &out, &err, "--manual", "epochs=x", NULL);
+	is_int(rc, UL_EXIT_OK, "--manual: exit 0, whatever else is on the line");
+	is_str(out, test_manual, "--manual prints the whole page");
 	ul_args_free(&a);
 	free(out), free(err);
 	rc = parse(&a, &out, &err, "--version", NULL);
