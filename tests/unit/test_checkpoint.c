@@ -155,7 +155,8 @@ static const char *in_scratch(char path[PATH], const char *name)
 static int save(const char *path, const struct ul_trainer *t, jv *err)
 {
 	jv args = jv_parse(ARGS), model = model_yaml();
-	struct ul_checkpoint_run run = { "run-1", args, model, 0.123456789012345678, 1, false };
+	struct ul_checkpoint_run run = { .run = "run-1", .args = args, .data = "/data/shapes.yaml", .model = model,
+					 .best_fitness = 0.123456789012345678, .best_epoch = 1 };
 	int rc = ul_checkpoint_save(path, t, &run, err);
 	jv_free(args);
 	jv_free(model);
@@ -258,7 +259,8 @@ static void file_contents(const struct ul_trainer *t, const char *path)
 	double best = 0.123456789012345678;
 	ok(c.has_state && c.epoch == 1 && c.nc == 3 && c.scale == 'n' && c.best_epoch == 1 &&
 	   !memcmp(&c.best_fitness, &best, sizeof best) && !strcmp(jv_string_value(c.run), "run-1") &&
-	   !strcmp(jv_string_value(c.task), "detect"), "ul_checkpoint_open reads what it says, best_fitness to the bit");
+	   !strcmp(jv_string_value(c.task), "detect") && !strcmp(jv_string_value(c.data), "/data/shapes.yaml"),
+	   "ul_checkpoint_open reads what it says, best_fitness to the bit, and the dataset it trained on");
 	ok(jv_equal(jv_copy(c.model), model_want) && jv_equal(jv_copy(c.args), jv_parse(ARGS)),
 	   "with the model YAML and the arguments to rebuild the run");
 	ul_checkpoint_close(&c);
@@ -420,7 +422,8 @@ static void fine_tune(const struct ul_graph *g3, const struct ul_graph *g5, cons
 	char final[PATH];
 	in_scratch(final, "final.safetensors");
 	jv args = jv_parse(ARGS);
-	struct ul_checkpoint_run run = { "run-1", args, jv_null(), 0.5, 1, true };
+	struct ul_checkpoint_run run = { .run = "run-1", .args = args, .model = jv_null(), .best_fitness = 0.5, .best_epoch = 1,
+					 .weights_only = true };
 	const struct ul_tensor_table *t3t = &g3->tensors;
 	bool stripped = ul_checkpoint_save(final, &saved, &run, &err) == 0 && ul_checkpoint_open(&c, final, &err) == 0;
 	ok(stripped && !c.has_state && c.epoch == 1 && c.best_fitness == 0.5 &&
