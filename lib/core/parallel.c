@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -10,39 +11,50 @@
 
 #define MAX_THREADS 64
 #define MAX_PIECES 64
-/* Polls of the job counter before a worker sleeps: long enough to catch
+/* Polls of the claim word before a worker sleeps: long enough to catch
  * the next loop of a training step (microseconds away), short enough that
  * an idle pool stops using the CPU at once. */
 #define SPINS 20000
 
-/* One call's loop. It lives on the caller's stack: every worker checks out
- * of it before the call returns, and touches it no more. */
-struct job {
-	void (*task)(void *ctx, int i);
-	void *ctx;
-	int n;
-	atomic_int next;
-	atomic_int checked_out;
-};
-
+/* The loop on the pool. Pieces are claimed by compare-and-swap on one
+ * word, (loop number << 32) | next piece, so a worker that wakes late,
+ * after its loop is over, claims nothing and touches nothing else: the
+ * caller waits for its pieces to finish, never for a worker that the OS
+ * has not scheduled yet (on a busy machine, a time slice away). task and
+ * ctx stay as they are while any piece of their loop is unfinished. */
 static struct {
 	pthread_once_t once;
 	int threads;
 	pthread_mutex_t lock;   /* guards sleeping on `wake` */
 	pthread_cond_t wake;
 	pthread_mutex_t submit; /* one loop at a time */
-	struct job *_Atomic job;
-	atomic_uint generation;
+	void (*task)(void *ctx, int i);
+	void *ctx;
+	uint32_t loops;         /* loops started; the submitter's own */
+	_Atomic uint64_t claim;
+	atomic_int n, done;
 } pool = { .once = PTHREAD_ONCE_INIT, .lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER,
 	   .submit = PTHREAD_MUTEX_INITIALIZER };
 
 static _Thread_local bool in_pool;
 
-static void run_pieces(struct job *job)
+static uint32_t loop_of(uint64_t claim)
 {
-	int i;
-	while ((i = atomic_fetch_add(&job->next, 1)) < job->n)
-		job->task(job->ctx, i);
+	return (uint32_t)(claim >> 32);
+}
+
+/* Runs pieces of loop `loop` until none is left to claim. */
+static void run_pieces(uint32_t loop)
+{
+	uint64_t c = atomic_load_explicit(&pool.claim, memory_order_acquire);
+	while (loop_of(c) == loop && (int)(uint32_t)c < atomic_load_explicit(&pool.n, memory_order_relaxed)) {
+		if (!atomic_compare_exchange_weak_explicit(&pool.claim, &c, c + 1, memory_order_acquire,
+							   memory_order_acquire))
+			continue;
+		pool.task(pool.ctx, (int)(uint32_t)c);
+		atomic_fetch_add_explicit(&pool.done, 1, memory_order_release);
+		c = atomic_load_explicit(&pool.claim, memory_order_acquire);
+	}
 }
 
 static void relax(void)
@@ -56,23 +68,21 @@ static void *worker(void *arg)
 {
 	(void)arg;
 	in_pool = true;
-	unsigned seen = 0;
+	uint32_t seen = 0;
 	for (;;) {
-		unsigned g = atomic_load_explicit(&pool.generation, memory_order_acquire);
-		for (int spin = 0; g == seen && spin < SPINS; spin++) {
+		uint32_t loop = loop_of(atomic_load_explicit(&pool.claim, memory_order_acquire));
+		for (int spin = 0; loop == seen && spin < SPINS; spin++) {
 			relax();
-			g = atomic_load_explicit(&pool.generation, memory_order_acquire);
+			loop = loop_of(atomic_load_explicit(&pool.claim, memory_order_acquire));
 		}
-		if (g == seen) {
+		if (loop == seen) {
 			pthread_mutex_lock(&pool.lock);
-			while ((g = atomic_load(&pool.generation)) == seen)
+			while ((loop = loop_of(atomic_load(&pool.claim))) == seen)
 				pthread_cond_wait(&pool.wake, &pool.lock);
 			pthread_mutex_unlock(&pool.lock);
 		}
-		seen = g;
-		struct job *job = atomic_load_explicit(&pool.job, memory_order_acquire);
-		run_pieces(job);
-		atomic_fetch_add_explicit(&job->checked_out, 1, memory_order_release);
+		seen = loop;
+		run_pieces(loop);
 	}
 	return NULL;
 }
@@ -112,16 +122,18 @@ void ul_parallel_for(int n, void (*task)(void *ctx, int i), void *ctx)
 			task(ctx, i);
 		return;
 	}
-	struct job job = { .task = task, .ctx = ctx, .n = n };
-	atomic_store_explicit(&pool.job, &job, memory_order_release);
+	pool.task = task, pool.ctx = ctx;
+	atomic_store_explicit(&pool.n, n, memory_order_relaxed);
+	atomic_store_explicit(&pool.done, 0, memory_order_relaxed);
+	uint32_t loop = ++pool.loops;
 	pthread_mutex_lock(&pool.lock);
-	atomic_fetch_add_explicit(&pool.generation, 1, memory_order_release);
+	atomic_store_explicit(&pool.claim, (uint64_t)loop << 32, memory_order_release);
 	pthread_cond_broadcast(&pool.wake);
 	pthread_mutex_unlock(&pool.lock);
 	in_pool = true;
-	run_pieces(&job);
+	run_pieces(loop);
 	in_pool = false;
-	while (atomic_load_explicit(&job.checked_out, memory_order_acquire) < workers)
+	while (atomic_load_explicit(&pool.done, memory_order_acquire) < n)
 		relax();
 	pthread_mutex_unlock(&pool.submit);
 }

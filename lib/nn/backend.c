@@ -14,6 +14,7 @@ const struct ul_backend ul_cpu_backend = {
 	.upsample_forward = ul_upsample_forward,
 	.upsample_backward = ul_upsample_backward,
 	.channels_copy = ul_channels_copy,
+	.add = ul_add,
 	.attention_forward = ul_attention_forward,
 	.attention_backward = ul_attention_backward,
 	.conv_transpose2d_forward = ul_conv_transpose2d_forward,

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "nn/add.h"
 #include "nn/attention.h"
 #include "nn/batchnorm.h"
 #include "nn/conv2d.h"
@@ -39,6 +40,7 @@ struct ul_backend {
 	void (*upsample_forward)(const struct ul_upsample *u, const float *x, float *y);
 	void (*upsample_backward)(const struct ul_upsample *u, const float *dy, float *dx);
 	void (*channels_copy)(size_t pixels, int c, const float *src, int src_stride, float *dst, int dst_stride);
+	void (*add)(size_t n, const float *from, float *to);  /* to += from */
 	void (*attention_forward)(const struct ul_attention *a, const float *qkv, float *out, float *v, float *probs);
 	void (*attention_backward)(const struct ul_attention *a, const float *qkv, const float *probs, const float *d_out,
 				   const float *d_v, float *d_qkv, float *workspace);

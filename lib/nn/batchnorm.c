@@ -12,7 +12,7 @@
  * in double beyond. */
 #define BLOCK 64
 #define RUN 256
-#define GRAIN 2048  /* pixels a piece holds at least */
+#define GRAIN 512  /* pixels a piece holds at least: small maps still go to every core */
 
 static size_t pixels(const struct ul_batchnorm *bn)
 {

@@ -1,5 +1,7 @@
 #include "nn/bottleneck.h"
 
+#include "nn/backend.h"
+
 /* saved: the hidden activation, then cv1's and cv2's saved state. */
 size_t ul_bottleneck_saved(const struct ul_bottleneck *b)
 {
@@ -21,8 +23,7 @@ void ul_bottleneck_forward(const struct ul_bottleneck *b, const float *x, float 
 	ul_conv_module_forward(&b->cv1, x, hidden, saved1, workspace, train);
 	ul_conv_module_forward(&b->cv2, hidden, y, saved2, workspace, train);
 	if (b->add)
-		for (size_t i = 0, n = ul_conv_module_out(&b->cv2); i < n; i++)
-			y[i] += x[i];
+		ul_ops->add(ul_conv_module_out(&b->cv2), x, y);
 }
 
 void ul_bottleneck_backward(const struct ul_bottleneck *b, const float *x, const float *saved, const float *dy,
@@ -35,6 +36,5 @@ void ul_bottleneck_backward(const struct ul_bottleneck *b, const float *x, const
 	ul_conv_module_backward(&b->cv2, hidden, saved2, dy, dhidden, workspace);
 	ul_conv_module_backward(&b->cv1, x, saved1, dhidden, dx, workspace);
 	if (b->add && dx)
-		for (size_t i = 0, n = ul_conv_module_out(&b->cv2); i < n; i++)
-			dx[i] += dy[i];
+		ul_ops->add(ul_conv_module_out(&b->cv2), dy, dx);
 }

@@ -3,18 +3,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nn/backend.h"
 #include "nn/concat.h"
 #include "nn/sizes.h"
 
 static size_t in_size(const struct ul_conv_module *first)
 {
 	return (size_t)first->conv.n * first->conv.h * first->conv.w * first->conv.c_in;
-}
-
-static void add_into(float *to, const float *from, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		to[i] += from[i];
 }
 
 /* ---- C3k ----------------------------------------------------------------
@@ -98,7 +93,7 @@ void ul_c3k_backward(const struct ul_c3k *c, const float *x, const float *saved,
 		ul_bottleneck_backward(&c->m[i], l.t[i], l.block[i], dt + (size_t)(i + 1) * p, dt + (size_t)i * p, workspace);
 	ul_conv_module_backward(&c->cv1, x, l.s1, dt, dx, workspace);
 	ul_conv_module_backward(&c->cv2, x, l.s2, du, dx2, workspace);
-	add_into(dx, dx2, in_size(&c->cv1));
+	ul_ops->add(in_size(&c->cv1), dx2, dx);
 }
 
 /* ---- C3k2's inner blocks ------------------------------------------------ */
@@ -253,7 +248,7 @@ void ul_c3k2_backward(const struct ul_c3k2 *c, const float *x, const float *save
 	 * sends back to it (the blocks run in a chain from b) */
 	for (int i = c->n - 1; i >= 0; i--) {
 		block_backward(&c->m[i], part[i + 1], l.block[i], dpart[i + 2], dcat, workspace);
-		add_into(dpart[i + 1], dcat, p);
+		ul_ops->add(p, dcat, dpart[i + 1]);
 	}
 	ul_concat_forward(&split, (const float *const *)dpart, dy1);
 	ul_conv_module_backward(&c->cv1, x, l.s1, dy1, dx, workspace);

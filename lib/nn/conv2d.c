@@ -8,17 +8,21 @@
 #include "core/parallel.h"
 #include "nn/gemm.h"
 
-/* Backward builds the patches of several images for one GEMM, so small
- * maps still make a product big enough to share out; this many floats
- * bound that buffer. */
-#define PATCH_FLOATS ((size_t)1 << 22)
-/* Forward builds and multiplies patches a block of rows at a time, each
- * thread in its own block, while they are still in cache. */
+/* Forward, and backward's input gradient, build and multiply patches a
+ * block of rows at a time, each thread in its own block, while they are
+ * still in cache. */
 #define BLOCK_FLOATS ((size_t)1 << 18)
 #define MIN_BLOCK_ROWS 64
+/* The weight gradient sums products over blocks of this many patch rows
+ * (OpenBLAS runs short sums fastest), in at most GRAD_PIECES pieces fixed
+ * by the shape, each into its own copy, added up in order at the end. */
+#define GRAD_ROWS 256
+#define GRAD_PIECES 8
 /* Depthwise backward sums each piece's weight gradient apart, then in
  * order: at most this many pieces, whatever the thread count. */
 #define DEPTHWISE_PIECES 16
+/* Channels the depthwise loops take at a time: four AVX-512 vectors. */
+#define DEPTHWISE_RUN 64
 
 int ul_conv2d_out_h(const struct ul_conv2d *c)
 {
@@ -59,19 +63,43 @@ static size_t weight_floats(const struct ul_conv2d *c)
 	return (size_t)c->c_out * cols(c);
 }
 
-/* Images whose patches share one GEMM in backward. */
-static int chunk(const struct ul_conv2d *c)
-{
-	size_t per_image = pixels_out(c) * cols(c);
-	size_t n = per_image ? PATCH_FLOATS / per_image : 1;
-	return n < 1 ? 1 : n > (size_t)c->n ? c->n : (int)n;
-}
-
 /* Patch rows forward builds before multiplying them. */
 static size_t block_rows(const struct ul_conv2d *c)
 {
 	size_t rows = BLOCK_FLOATS / cols(c);
 	return rows < MIN_BLOCK_ROWS ? MIN_BLOCK_ROWS : rows;
+}
+
+static size_t blocks(size_t rows, size_t block)
+{
+	return (rows + block - 1) / block;
+}
+
+/* The weight gradient's blocks of patch rows, and its pieces. */
+static size_t grad_rows(const struct ul_conv2d *c)
+{
+	size_t rows = block_rows(c);
+	return rows < GRAD_ROWS ? rows : GRAD_ROWS;
+}
+
+static int grad_pieces(const struct ul_conv2d *c)
+{
+	size_t n = blocks((size_t)c->n * pixels_out(c), grad_rows(c));
+	return n < GRAD_PIECES ? (int)n : GRAD_PIECES;
+}
+
+/* Input rows of one image a block of the input gradient gathers, and the
+ * output rows whose patches it reads at most. */
+static int dx_rows(const struct ul_conv2d *c)
+{
+	int budget = (int)(BLOCK_FLOATS / ((size_t)ul_conv2d_out_w(c) * cols(c)));
+	int rows = (budget - 1) * c->stride - c->k + 2;
+	return rows < 1 ? 1 : rows > c->h ? c->h : rows;
+}
+
+static size_t dx_block_floats(const struct ul_conv2d *c)
+{
+	return (size_t)((dx_rows(c) + c->k - 2) / c->stride + 1) * ul_conv2d_out_w(c) * cols(c);
 }
 
 static int depthwise_pieces(const struct ul_conv2d *c)
@@ -81,15 +109,19 @@ static int depthwise_pieces(const struct ul_conv2d *c)
 
 size_t ul_conv2d_workspace(const struct ul_conv2d *c)
 {
+	size_t wf = weight_floats(c);
+	/* the pieces' weight gradients */
 	if (pointwise(c))
-		return 0;
+		return (size_t)grad_pieces(c) * wf;
 	/* the weights and their gradient in tap-major order, then the
-	 * patches, or the depthwise pieces' weight gradients */
+	 * depthwise pieces' weight gradients, or the pieces' weight
+	 * gradients and then patches */
 	if (depthwise(c))
-		return (2 + (size_t)depthwise_pieces(c)) * weight_floats(c);
-	size_t backward = (size_t)chunk(c) * pixels_out(c) * cols(c);
-	size_t forward = (size_t)ul_parallel_threads() * block_rows(c) * cols(c);
-	return 2 * weight_floats(c) + (backward > forward ? backward : forward);
+		return (2 + (size_t)depthwise_pieces(c)) * wf;
+	size_t threads = (size_t)ul_parallel_threads(), grad = (size_t)grad_pieces(c) * grad_rows(c) * cols(c);
+	size_t forward = threads * block_rows(c) * cols(c), dx = threads * dx_block_floats(c);
+	size_t patches = grad > forward ? grad : forward;
+	return (2 + (size_t)grad_pieces(c)) * wf + (patches > dx ? patches : dx);
 }
 
 /* Where weight (o, ci, tap) of OIHW goes in the order the kernels read:
@@ -134,12 +166,15 @@ static void inside(const struct ul_conv2d *c, int ix0, int *lo, int *hi)
  * of a kernel row are adjacent in NHWC, so each kernel row is one copy. */
 static void im2col(const struct ul_conv2d *c, const float *x, int group, size_t r0, size_t r1, float *patches)
 {
-	int ow = ul_conv2d_out_w(c), cg = c->c_in / c->groups, k = c->k;
-	size_t m = pixels_out(c);
+	int oh = ul_conv2d_out_h(c), ow = ul_conv2d_out_w(c), cg = c->c_in / c->groups, k = c->k;
+	size_t m = pixels_out(c), kk = cols(c), b = r0 / m;
+	/* the pixel counted on, not divided out per row: short rows cost
+	 * about as much to copy as a division */
+	int oy = (int)(r0 % m / ow), ox = (int)(r0 % m % ow);
 	for (size_t r = r0; r < r1; r++) {
-		int oy = (int)(r % m) / ow, ox = (int)(r % m) % ow, ix0 = ox * c->stride - c->pad, lo, hi;
-		const float *image = x + r / m * c->h * c->w * c->c_in + group * cg;
-		float *row = patches + (r - r0) * cols(c);
+		int ix0 = ox * c->stride - c->pad, lo, hi;
+		const float *image = x + b * c->h * c->w * c->c_in + group * cg;
+		float *row = patches + (r - r0) * kk;
 		inside(c, ix0, &lo, &hi);
 		for (int ky = 0; ky < k; ky++, row += (size_t)k * cg) {
 			int iy = oy * c->stride - c->pad + ky;
@@ -148,51 +183,79 @@ static void im2col(const struct ul_conv2d *c, const float *x, int group, size_t 
 				continue;
 			}
 			const float *from = image + ((size_t)iy * c->w + (size_t)(ix0 + lo)) * c->c_in;
-			memset(row, 0, sizeof *row * lo * cg);
+			if (lo > 0)
+				memset(row, 0, sizeof *row * lo * cg);
 			if (c->groups == 1)
 				memcpy(row + lo * cg, from, sizeof *row * (hi - lo) * cg);
 			else
 				for (int kx = lo; kx < hi; kx++)
 					memcpy(row + kx * cg, from + (size_t)(kx - lo) * c->c_in, sizeof *row * cg);
-			memset(row + hi * cg, 0, sizeof *row * (k - hi) * cg);
+			if (hi < k)
+				memset(row + hi * cg, 0, sizeof *row * (k - hi) * cg);
+		}
+		if (++ox == ow) {
+			ox = 0;
+			if (++oy == oh)
+				oy = 0, b++;
 		}
 	}
 }
 
-/* The transpose of im2col for input rows [q0, q1) (a row per image row,
- * counted across the images of dx): each input pixel gathers the patch
- * values that came from it, so pieces of rows never write the same
- * memory. The first group's pass clears the rows first. */
-static void col2im(const struct ul_conv2d *c, const float *patches, int group, size_t q0, size_t q1, float *dx)
+/* The transpose of im2col for input rows [iy0, iy1) of image b, from
+ * the patches of its output rows from oy0 on: each input pixel gathers
+ * the patch values that came from it, so blocks of rows never write the
+ * same memory. The first group's pass clears the rows first. */
+static void col2im(const struct ul_conv2d *c, const float *patches, int oy0, int group, int b, int iy0, int iy1,
+		   float *dx)
 {
 	int oh = ul_conv2d_out_h(c), ow = ul_conv2d_out_w(c), cg = c->c_in / c->groups, k = c->k;
-	for (size_t q = q0; q < q1; q++) {
-		int b = (int)(q / c->h), iy = (int)(q % c->h);
-		float *dx_row = dx + q * c->w * c->c_in;
+	size_t kk = cols(c);
+	for (int iy = iy0; iy < iy1; iy++) {
+		float *dx_row = dx + ((size_t)b * c->h + iy) * c->w * c->c_in;
 		if (group == 0)
 			memset(dx_row, 0, sizeof *dx_row * c->w * c->c_in);
 		for (int ky = 0; ky < k; ky++) {
 			int t = iy + c->pad - ky, oy = t / c->stride;
 			if (t < 0 || t % c->stride || oy >= oh)
 				continue;
-			const float *patch_row = patches + (((size_t)b * oh + oy) * ow) * cols(c) + (size_t)ky * k * cg;
+			const float *patch_row = patches + ((size_t)(oy - oy0) * ow) * kk + (size_t)ky * k * cg;
 			for (int ox = 0; ox < ow; ox++) {
 				int ix0 = ox * c->stride - c->pad, lo, hi;
 				inside(c, ix0, &lo, &hi);
-				const float *restrict from = patch_row + ox * cols(c);
-				for (int kx = lo; kx < hi; kx++) {
-					float *restrict to = dx_row + (size_t)(ix0 + kx) * c->c_in + group * cg;
-					for (int ci = 0; ci < cg; ci++)
-						to[ci] += from[kx * cg + ci];
-				}
+				const float *restrict from = patch_row + ox * kk + lo * cg;
+				float *restrict to = dx_row + (size_t)(ix0 + lo) * c->c_in + group * cg;
+				/* with one group the taps of a kernel row are adjacent in
+				 * dx as in the patch: one run, not one per tap */
+				if (c->groups == 1)
+					for (int j = 0; j < (hi - lo) * cg; j++)
+						to[j] += from[j];
+				else
+					for (int kx = 0; kx < hi - lo; kx++)
+						for (int ci = 0; ci < cg; ci++)
+							to[(size_t)kx * c->c_in + ci] += from[kx * cg + ci];
 			}
 		}
 	}
 }
 
+/* acc[0, len) += a * b over a run of channels: a run of exactly
+ * DEPTHWISE_RUN compiles to a fixed count of vector operations, where a
+ * loop of unknown length costs more in its set-up (alias checks, tails)
+ * than the few vectors a pixel's channels fill. */
+static inline void run_madd(float *restrict acc, const float *restrict a, const float *restrict b, int len)
+{
+	if (len == DEPTHWISE_RUN)
+		for (int i = 0; i < DEPTHWISE_RUN; i++)
+			acc[i] += a[i] * b[i];
+	else
+		for (int i = 0; i < len; i++)
+			acc[i] += a[i] * b[i];
+}
+
 /* Output rows [r0, r1) of a depthwise conv (a row per output image row,
  * counted across the images), with weights tap-major (tap, channel):
- * every loop runs over channels, contiguous in NHWC and in the weights. */
+ * every loop runs over channels, contiguous in NHWC and in the weights,
+ * a run of them at a time summed over the taps in a buffer of their own. */
 static void depthwise_forward(const struct ul_conv2d *c, const float *x, const float *taps, float *y, size_t r0,
 			      size_t r1)
 {
@@ -200,22 +263,22 @@ static void depthwise_forward(const struct ul_conv2d *c, const float *x, const f
 	for (size_t r = r0; r < r1; r++) {
 		int oy = (int)(r % oh);
 		const float *xb = x + r / oh * c->h * c->w * ch;
-		for (int ox = 0; ox < ow; ox++) {
-			float *restrict out = y + (r * ow + ox) * ch;
-			memset(out, 0, sizeof *out * ch);
-			for (int ky = 0; ky < k; ky++) {
-				int iy = oy * c->stride - c->pad + ky;
-				for (int kx = 0; kx < k; kx++) {
-					int ix = ox * c->stride - c->pad + kx;
-					if (iy < 0 || iy >= c->h || ix < 0 || ix >= c->w)
-						continue;
-					const float *restrict in = xb + ((size_t)iy * c->w + ix) * ch;
-					const float *restrict w = taps + (size_t)(ky * k + kx) * ch;
-					for (int i = 0; i < ch; i++)
-						out[i] += in[i] * w[i];
+		for (int ox = 0; ox < ow; ox++)
+			for (int c0 = 0; c0 < ch; c0 += DEPTHWISE_RUN) {
+				int len = ch - c0 < DEPTHWISE_RUN ? ch - c0 : DEPTHWISE_RUN;
+				float acc[DEPTHWISE_RUN] = { 0 };
+				for (int ky = 0; ky < k; ky++) {
+					int iy = oy * c->stride - c->pad + ky;
+					for (int kx = 0; kx < k; kx++) {
+						int ix = ox * c->stride - c->pad + kx;
+						if (iy < 0 || iy >= c->h || ix < 0 || ix >= c->w)
+							continue;
+						run_madd(acc, xb + ((size_t)iy * c->w + ix) * ch + c0,
+							 taps + (size_t)(ky * k + kx) * ch + c0, len);
+					}
 				}
+				memcpy(y + (r * ow + ox) * ch + c0, acc, sizeof *acc * len);
 			}
-		}
 	}
 }
 
@@ -230,29 +293,24 @@ static void depthwise_backward(const struct ul_conv2d *c, const float *x, const 
 		float *dxb = dx ? dx + (size_t)b * c->h * c->w * ch : NULL;
 		if (dxb)
 			memset(dxb, 0, sizeof *dxb * c->h * c->w * ch);
-		for (int oy = 0; oy < oh; oy++) {
-			for (int ox = 0; ox < ow; ox++) {
-				const float *restrict g = dy + (((size_t)b * oh + oy) * ow + ox) * ch;
-				for (int ky = 0; ky < k; ky++) {
-					int iy = oy * c->stride - c->pad + ky;
-					for (int kx = 0; kx < k; kx++) {
-						int ix = ox * c->stride - c->pad + kx;
-						if (iy < 0 || iy >= c->h || ix < 0 || ix >= c->w)
-							continue;
-						size_t at = ((size_t)iy * c->w + ix) * ch, tap = (size_t)(ky * k + kx) * ch;
-						const float *restrict in = xb + at, *restrict w = taps + tap;
-						float *restrict dw = dtaps + tap;
-						for (int i = 0; i < ch; i++)
-							dw[i] += g[i] * in[i];
-						if (dxb) {
-							float *restrict to = dxb + at;
-							for (int i = 0; i < ch; i++)
-								to[i] += g[i] * w[i];
+		for (int oy = 0; oy < oh; oy++)
+			for (int ox = 0; ox < ow; ox++)
+				for (int c0 = 0; c0 < ch; c0 += DEPTHWISE_RUN) {
+					int len = ch - c0 < DEPTHWISE_RUN ? ch - c0 : DEPTHWISE_RUN;
+					const float *g = dy + (((size_t)b * oh + oy) * ow + ox) * ch + c0;
+					for (int ky = 0; ky < k; ky++) {
+						int iy = oy * c->stride - c->pad + ky;
+						for (int kx = 0; kx < k; kx++) {
+							int ix = ox * c->stride - c->pad + kx;
+							if (iy < 0 || iy >= c->h || ix < 0 || ix >= c->w)
+								continue;
+							size_t at = ((size_t)iy * c->w + ix) * ch + c0, tap = (size_t)(ky * k + kx) * ch + c0;
+							run_madd(dtaps + tap, g, xb + at, len);
+							if (dxb)
+								run_madd(dxb + at, g, taps + tap, len);
 						}
 					}
 				}
-			}
-		}
 	}
 }
 
@@ -270,6 +328,12 @@ static void sum_rows(const float *restrict m, size_t rows, int width, float *res
 	for (size_t p = 0; p < rows; p++)
 		for (int o = 0; o < width; o++)
 			total[o] += m[p * width + o];
+}
+
+/* Pieces for `rows` rows of light work. */
+static int row_pieces(size_t rows)
+{
+	return ul_parallel_pieces(rows, 16);
 }
 
 /* One pass of a conv over pieces of rows on the thread pool: what every
@@ -306,20 +370,90 @@ static void forward_piece(void *ctx, int i)
 	}
 }
 
-static void im2col_piece(void *ctx, int i)
+/* Weight gradient, piece i: its blocks of patch rows, each built in the
+ * piece's own part of the patch buffer (a 1x1 conv reads x as it lies),
+ * their products summed into the piece's own copy of the gradient. */
+static void weight_grad_piece(void *ctx, int i)
 {
 	const struct pass *p = ctx;
-	size_t begin, end;
-	ul_parallel_piece(p->rows, p->pieces, i, &begin, &end);
-	im2col(p->c, p->x, p->group, begin, end, p->patches + begin * cols(p->c));
+	const struct ul_conv2d *c = p->c;
+	size_t begin, end, block = grad_rows(c), kk = cols(c), wf = weight_floats(c);
+	int og = c->c_out / c->groups;
+	ul_parallel_piece(blocks(p->rows, block), p->pieces, i, &begin, &end);
+	float *patches = p->patches + (size_t)i * block * kk, *dtaps = p->dtaps + (size_t)i * wf;
+	for (size_t r0 = begin * block; r0 < end * block && r0 < p->rows; r0 += block) {
+		size_t r1 = p->rows - r0 < block ? p->rows : r0 + block;
+		for (int g = 0; g < c->groups; g++) {
+			const float *from = p->x + r0 * c->c_in;
+			if (!pointwise(c))
+				im2col(c, p->x, g, r0, r1, patches), from = patches;
+			/* dtaps_g (og x kk) += dy_g^T (og x rows) . patches */
+			cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, og, (int)kk, (int)(r1 - r0), 1.0f,
+				    p->dy + r0 * c->c_out + g * og, c->c_out, from, (int)kk, r0 == begin * block ? 0.0f : 1.0f,
+				    dtaps + (size_t)g * og * kk, (int)kk);
+		}
+		/* a 1x1 conv's dx = dy . weight for the same rows, while dy is in cache */
+		if (pointwise(c) && p->dx)
+			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(r1 - r0), c->c_in, c->c_out, 1.0f,
+				    p->dy + r0 * c->c_out, c->c_out, p->taps, c->c_in, 0.0f, p->dx + r0 * c->c_in, c->c_in);
+	}
 }
 
-static void col2im_piece(void *ctx, int i)
+/* The pieces' weight gradients added in order into y (dweight, or the
+ * tap-major gradient), a run of elements each. */
+static void weight_sum_piece(void *ctx, int i)
 {
 	const struct pass *p = ctx;
+	size_t begin, end, wf = weight_floats(p->c);
+	ul_parallel_piece(wf, p->pieces, i, &begin, &end);
+	for (int piece = 0; piece < grad_pieces(p->c); piece++) {
+		const float *restrict from = p->dtaps + (size_t)piece * wf;
+		float *restrict to = p->y;
+		for (size_t j = begin; j < end; j++)
+			to[j] += from[j];
+	}
+}
+
+/* The weight gradient, added to dweight: tap-major in dtaps' order unless
+ * the conv is 1x1, whose weights need no reordering, and whose dx (when
+ * asked for, with its weight) comes in the same pass. */
+static void weight_grad(const struct ul_conv2d *c, const float *x, const float *dy, float *dweight, float *pieces,
+			float *patches, const float *weight, float *dx)
+{
+	struct pass p = { .c = c, .x = x, .taps = weight, .dy = dy, .patches = patches, .dtaps = pieces, .y = dweight,
+			  .dx = dx, .rows = (size_t)c->n * pixels_out(c), .pieces = grad_pieces(c) };
+	ul_parallel_for(p.pieces, weight_grad_piece, &p);
+	p.pieces = row_pieces(weight_floats(c));
+	ul_parallel_for(p.pieces, weight_sum_piece, &p);
+}
+
+/* Input gradient, piece i: its blocks of input rows, each from the
+ * patches' gradient (dy . taps) for the output rows it draws on, made in
+ * the piece's own part of the patch buffer. */
+static void input_grad_piece(void *ctx, int i)
+{
+	const struct pass *p = ctx;
+	const struct ul_conv2d *c = p->c;
+	int oh = ul_conv2d_out_h(c), ow = ul_conv2d_out_w(c), og = c->c_out / c->groups, kk = (int)cols(c);
+	int rows = dx_rows(c), per_image = (c->h + rows - 1) / rows;
 	size_t begin, end;
-	ul_parallel_piece(p->rows, p->pieces, i, &begin, &end);
-	col2im(p->c, p->patches, p->group, begin, end, p->dx);
+	ul_parallel_piece((size_t)c->n * per_image, p->pieces, i, &begin, &end);
+	float *patches = p->patches + (size_t)i * dx_block_floats(c);
+	for (size_t q = begin; q < end; q++) {
+		int b = (int)(q / per_image), iy0 = (int)(q % per_image) * rows;
+		int iy1 = c->h - iy0 < rows ? c->h : iy0 + rows;
+		/* the output rows whose taps reach [iy0, iy1) */
+		int lo = iy0 + c->pad - c->k + 1, oy0 = lo <= 0 ? 0 : (lo + c->stride - 1) / c->stride;
+		int oy1 = (iy1 - 1 + c->pad) / c->stride + 1;
+		oy1 = oy1 < oh ? oy1 : oh;
+		for (int g = 0; g < c->groups; g++) {
+			if (oy1 > oy0)
+				cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (oy1 - oy0) * ow, kk, og, 1.0f,
+					    p->dy + ((size_t)b * oh + oy0) * ow * c->c_out + g * og, c->c_out,
+					    p->taps + (size_t)g * og * kk, kk, 0.0f, patches, kk);
+			col2im(c, patches, oy0, g, b, iy0, iy1, p->dx);
+		}
+	}
 }
 
 static void depthwise_forward_piece(void *ctx, int i)
@@ -339,12 +473,6 @@ static void depthwise_backward_piece(void *ctx, int i)
 	float *dtaps = p->dtaps + (size_t)i * wf;
 	memset(dtaps, 0, sizeof *dtaps * wf);
 	depthwise_backward(p->c, p->x, p->taps, p->dy, p->dx, dtaps, (int)begin, (int)end);
-}
-
-/* Pieces for `rows` rows of light work. */
-static int row_pieces(size_t rows)
-{
-	return ul_parallel_pieces(rows, 16);
 }
 
 void ul_conv2d_forward(const struct ul_conv2d *c, const float *x, const float *weight, const float *bias, float *y,
@@ -373,28 +501,6 @@ void ul_conv2d_forward(const struct ul_conv2d *c, const float *x, const float *w
 		add_bias(c, bias, y);
 }
 
-/* The non-depthwise backward of images [b0, b0 + nb), one group: patches
- * for the weight gradient, then the input gradient through them. */
-static void grouped_backward(const struct ul_conv2d *c, const float *x, const float *dy, float *dx, int b0, int nb,
-			     int group, float *taps, float *dtaps, float *patches)
-{
-	int m = (int)pixels_out(c), og = c->c_out / c->groups, kk = (int)cols(c);
-	const float *dyb = dy + (size_t)b0 * m * c->c_out + group * og;
-	size_t image = (size_t)c->h * c->w * c->c_in;
-	struct pass p = { .c = c, .x = x + b0 * image, .patches = patches, .group = group, .rows = (size_t)nb * m };
-	p.pieces = row_pieces(p.rows);
-	ul_parallel_for(p.pieces, im2col_piece, &p);
-	/* dtaps_g (og x kk) += dy_g^T (og x nb m) . patches */
-	ul_gemm(true, false, og, kk, nb * m, 1.0f, dyb, c->c_out, patches, kk, 1.0f, dtaps + (size_t)group * og * kk, kk);
-	if (!dx)
-		return;
-	/* dpatches = dy_g (nb m x og) . taps_g, gathered back into dx */
-	ul_gemm(false, false, nb * m, kk, og, 1.0f, dyb, c->c_out, taps + (size_t)group * og * kk, kk, 0.0f, patches, kk);
-	p.dx = dx + b0 * image, p.rows = (size_t)nb * c->h;
-	p.pieces = row_pieces(p.rows);
-	ul_parallel_for(p.pieces, col2im_piece, &p);
-}
-
 void ul_conv2d_backward(const struct ul_conv2d *c, const float *x, const float *weight, const float *dy, float *dx,
 			float *dweight, float *dbias, float *workspace)
 {
@@ -402,29 +508,28 @@ void ul_conv2d_backward(const struct ul_conv2d *c, const float *x, const float *
 	if (dbias)
 		sum_rows(dy, (size_t)c->n * pixels_out(c), c->c_out, dbias);
 	if (pointwise(c)) {
-		int rows = c->n * (int)pixels_out(c);
-		/* dweight (c_out x c_in) += dy^T . x; dx = dy . weight */
-		ul_gemm(true, false, c->c_out, c->c_in, rows, 1.0f, dy, c->c_out, x, c->c_in, 1.0f, dweight, c->c_in);
-		if (dx)
-			ul_gemm(false, false, rows, c->c_in, c->c_out, 1.0f, dy, c->c_out, weight, c->c_in, 0.0f, dx, c->c_in);
+		weight_grad(c, x, dy, dweight, workspace, NULL, weight, dx);
 		return;
 	}
 	float *taps = workspace, *dtaps = workspace + wf, *scratch = dtaps + wf;
 	to_tap_major(c, weight, taps);
+	memset(dtaps, 0, sizeof *dtaps * wf);
 	if (depthwise(c)) {
 		struct pass p = { .c = c, .x = x, .taps = taps, .dy = dy, .dx = dx, .dtaps = scratch, .rows = (size_t)c->n,
 				  .pieces = depthwise_pieces(c) };
 		ul_parallel_for(p.pieces, depthwise_backward_piece, &p);
-		memset(dtaps, 0, sizeof *dtaps * wf);
 		for (int i = 0; i < p.pieces; i++)
 			for (size_t j = 0; j < wf; j++)
 				dtaps[j] += scratch[(size_t)i * wf + j];
 	} else {
-		memset(dtaps, 0, sizeof *dtaps * wf);
-		int per = chunk(c);
-		for (int b0 = 0; b0 < c->n; b0 += per)
-			for (int g = 0; g < c->groups; g++)
-				grouped_backward(c, x, dy, dx, b0, c->n - b0 < per ? c->n - b0 : per, g, taps, dtaps, scratch);
+		float *patches = scratch + (size_t)grad_pieces(c) * wf;
+		weight_grad(c, x, dy, dtaps, scratch, patches, NULL, NULL);
+		if (dx) {
+			int per_image = (c->h + dx_rows(c) - 1) / dx_rows(c);
+			struct pass p = { .c = c, .taps = taps, .dy = dy, .dx = dx, .patches = patches };
+			p.pieces = c->n * per_image < ul_parallel_threads() ? c->n * per_image : ul_parallel_threads();
+			ul_parallel_for(p.pieces, input_grad_piece, &p);
+		}
 	}
 	add_from_tap_major(c, dtaps, dweight);
 }

@@ -5,9 +5,12 @@
  * (out, in/groups, k, k), so a state dict maps onto the parameter buffer
  * unchanged. Each group is a GEMM (OpenBLAS) over an im2col matrix whose
  * columns run (ky, kx, in), so each tap copies a run of channels that NHWC
- * keeps together; forward builds it a block of rows at a time, in cache,
- * and every pass is shared out over the thread pool (core/parallel.h) in
- * pieces whose sums do not depend on the number of threads. */
+ * keeps together; every pass builds it a block of rows at a time, in
+ * cache: forward multiplies it by the weights, backward sums the weight
+ * gradient over it and, for the input gradient, makes the patches'
+ * gradient a block at a time and gathers each input row from it. Every
+ * pass is shared out over the thread pool (core/parallel.h) in pieces
+ * whose sums do not depend on the number of threads. */
 #ifndef UL_NN_CONV2D_H
 #define UL_NN_CONV2D_H
 

@@ -115,10 +115,8 @@ void ul_detect_level_backward(const struct ul_detect_level *d, const float *x, c
 	float *g0 = workspace + inner(d), *g1 = g0 + big, *dbranch = g1 + big;
 	branch_backward(2, d->box, l.box, l.box_saved, &d->box_out, x, dbox, g0, g1, dbranch, workspace);
 	if (dx && !d->detached)
-		for (size_t i = 0; i < nx; i++)
-			dx[i] += dbranch[i];
+		ul_ops->add(nx, dbranch, dx);
 	branch_backward(4, d->cls, l.cls, l.cls_saved, &d->cls_out, x, dcls, g0, g1, dbranch, workspace);
 	if (dx && !d->detached)
-		for (size_t i = 0; i < nx; i++)
-			dx[i] += dbranch[i];
+		ul_ops->add(nx, dbranch, dx);
 }

@@ -80,13 +80,11 @@ void ul_head_branch_backward(const struct ul_head_branch *b, const float *x, con
 		ul_ops->conv2d_backward(&o->conv, l.map[1], o->weight, dy[i], i == 0 ? dfeat : spare, o->dweight, o->dbias,
 				   workspace);
 		if (i > 0)
-			for (size_t j = 0; j < nmap; j++)
-				dfeat[j] += spare[j];
+			ul_ops->add(nmap, spare, dfeat);
 	}
 	ul_conv_module_backward(&b->cv[1], l.map[0], l.conv_saved[1], dfeat, spare, workspace);
 	bool pass = dx && !b->detached;
 	ul_conv_module_backward(&b->cv[0], x, l.conv_saved[0], spare, pass ? dinput : NULL, workspace);
 	if (pass)
-		for (size_t i = 0; i < nx; i++)
-			dx[i] += dinput[i];
+		ul_ops->add(nx, dinput, dx);
 }

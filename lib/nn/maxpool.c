@@ -47,8 +47,8 @@ static void forward_images(const struct ul_maxpool *p, const float *x, float *y,
 			for (int ox = 0; ox < ow; ox++) {
 				int x0 = max_int(ox * p->stride - p->pad, 0), x1 = min_int(ox * p->stride - p->pad + p->k, p->w);
 				size_t out = (((size_t)b * oh + oy) * ow + ox) * c;
-				float *best = y + out;
-				int32_t *at = argmax ? argmax + out : NULL;
+				float *restrict best = y + out;
+				int32_t *restrict at = argmax ? argmax + out : NULL;
 				/* PyTorch starts from -inf at the window's first pixel,
 				 * so a window of -inf still routes somewhere real */
 				for (int ch = 0; ch < c; ch++)
@@ -60,13 +60,14 @@ static void forward_images(const struct ul_maxpool *p, const float *x, float *y,
 				 * channel still sees its window in scan order */
 				for (int iy = y0; iy < y1; iy++)
 					for (int ix = x0; ix < x1; ix++) {
-						const float *v = xb + ((size_t)iy * p->w + ix) * c;
+						const float *restrict v = xb + ((size_t)iy * p->w + ix) * c;
+						int32_t here = iy * p->w + ix;
+						/* selects, not branches, so the loops vectorise */
+						if (at)
+							for (int ch = 0; ch < c; ch++)
+								at[ch] = v[ch] > best[ch] || isnan(v[ch]) ? here : at[ch];
 						for (int ch = 0; ch < c; ch++)
-							if (v[ch] > best[ch] || isnan(v[ch])) {
-								best[ch] = v[ch];
-								if (at)
-									at[ch] = iy * p->w + ix;
-							}
+							best[ch] = v[ch] > best[ch] || isnan(v[ch]) ? v[ch] : best[ch];
 					}
 			}
 		}

@@ -372,8 +372,7 @@ static void finish_grad(struct ul_net *net, int j, const float *target)
 	float *dy = grad_of(net, j, &n, &filled);
 	if (!dy || target != net->scratch)
 		return;
-	for (size_t e = 0; e < n; e++)
-		dy[e] += net->scratch[e];
+	ul_ops->add(n, net->scratch, dy);
 }
 
 /* Modules that need a dx even for the image get the scratch, discarded. */

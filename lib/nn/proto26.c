@@ -17,12 +17,6 @@ static size_t up_size(const struct ul_proto26 *p)
 	return (size_t)u->n * ul_conv_transpose2d_out_h(u) * ul_conv_transpose2d_out_w(u) * u->c_out;
 }
 
-static void add_into(float *to, const float *from, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		to[i] += from[i];
-}
-
 /* feat_refine.i's output back to P3's size: nearest, by 2 for P4, 4 for P5. */
 static struct ul_upsample refine_up(const struct ul_proto26 *p, int i)
 {
@@ -121,7 +115,7 @@ void ul_proto26_forward(const struct ul_proto26 *p, const float *const *x, float
 		struct ul_upsample up = refine_up(p, i);
 		ul_conv_module_forward(&p->refine[i], x[i + 1], l.refined[i], l.refine_saved[i], workspace, train);
 		ul_ops->upsample_forward(&up, l.refined[i], upsampled);
-		add_into(l.feat, upsampled, nfeat);
+		ul_ops->add(nfeat, upsampled, l.feat);
 	}
 	ul_conv_module_forward(&p->fuse, l.feat, l.fused, l.fuse_saved, workspace, train);
 	ul_conv_module_forward(&p->cv1, l.fused, l.a, l.cv1_saved, workspace, train);
@@ -152,13 +146,13 @@ void ul_proto26_backward(const struct ul_proto26 *p, const float *const *x, cons
 	ul_ops->conv2d_backward(&out->conv, l.semseg[1], out->weight, dsemseg, g0, out->dweight, out->dbias, workspace);
 	ul_conv_module_backward(&p->semseg[1], l.semseg[0], l.semseg_saved[1], g0, g1, workspace);
 	ul_conv_module_backward(&p->semseg[0], l.feat, l.semseg_saved[0], g1, g0, workspace);
-	add_into(dfeat, g0, nfeat);
+	ul_ops->add(nfeat, g0, dfeat);
 	/* feat is P3 plus the upsampled, refined P4 and P5 */
-	add_into(dx[0], dfeat, nfeat);
+	ul_ops->add(nfeat, dfeat, dx[0]);
 	for (int i = 0; i < 2; i++) {
 		struct ul_upsample up = refine_up(p, i);
 		ul_ops->upsample_backward(&up, dfeat, g0);
 		ul_conv_module_backward(&p->refine[i], x[i + 1], l.refine_saved[i], g0, g1, workspace);
-		add_into(dx[i + 1], g1, in_size(&p->refine[i]));
+		ul_ops->add(in_size(&p->refine[i]), g1, dx[i + 1]);
 	}
 }

@@ -59,8 +59,7 @@ void ul_psa_attention_forward(const struct ul_psa_attention *a, const float *x, 
 	ul_conv_module_forward(&a->qkv, x, l.qkv, l.saved_qkv, workspace, train);
 	ul_ops->attention_forward(&a->core, l.qkv, l.out, l.v, l.probs);
 	ul_conv_module_forward(&a->pe, l.v, l.s, l.saved_pe, workspace, train);
-	for (size_t i = 0; i < d; i++)
-		l.s[i] += l.out[i];
+	ul_ops->add(d, l.out, l.s);
 	ul_conv_module_forward(&a->proj, l.s, y, l.saved_proj, workspace, train);
 }
 
@@ -114,12 +113,10 @@ void ul_psablock_forward(const struct ul_psablock *b, const float *x, float *y, 
 	struct block_layout l = block_lay_out(b, saved);
 	size_t d = dim_size(&b->attn);
 	ul_psa_attention_forward(&b->attn, x, l.a, l.attn, workspace, train);
-	for (size_t i = 0; i < d; i++)
-		l.a[i] += x[i];
+	ul_ops->add(d, x, l.a);
 	ul_conv_module_forward(&b->ffn0, l.a, l.hidden, l.saved0, workspace, train);
 	ul_conv_module_forward(&b->ffn1, l.hidden, y, l.saved1, workspace, train);
-	for (size_t i = 0; i < d; i++)
-		y[i] += l.a[i];
+	ul_ops->add(d, l.a, y);
 }
 
 void ul_psablock_backward(const struct ul_psablock *b, const float *x, const float *saved, const float *dy, float *dx,
@@ -132,8 +129,7 @@ void ul_psablock_backward(const struct ul_psablock *b, const float *x, const flo
 	/* y = a + ffn1(ffn0(a)) */
 	ul_conv_module_backward(&b->ffn1, l.hidden, l.saved1, dy, d_hidden, workspace);
 	ul_conv_module_backward(&b->ffn0, l.a, l.saved0, d_hidden, da, workspace);
-	for (size_t i = 0; i < d; i++)
-		da[i] += dy[i];
+	ul_ops->add(d, dy, da);
 	/* a = x + attn(x) */
 	ul_psa_attention_backward(&b->attn, x, l.attn, da, d_attn, workspace);
 	for (size_t i = 0; i < d; i++)

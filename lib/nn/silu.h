@@ -18,6 +18,18 @@ static inline float ul_pow2i(int32_t k)
 	return f;
 }
 
+/* a * b + c, fused where the CPU has the instruction: half the work of
+ * the polynomial below, one rounding fewer. C11 mode never fuses on its
+ * own, and a libm fmaf without the instruction would be a slow call. */
+static inline float ul_madd(float a, float b, float c)
+{
+#ifdef __FP_FAST_FMAF
+	return __builtin_fmaf(a, b, c);
+#else
+	return a * b + c;
+#endif
+}
+
 /* e^a for a <= 0, within 2 ulp, down into the subnormal floats, in plain
  * arithmetic the compiler vectorises (libm's expf is a call per element):
  * a = k ln2 + r with |r| <= ln2/2, e^r by its Taylor series to r^7, and
@@ -26,9 +38,15 @@ static inline float ul_exp_nonpositive(float a)
 {
 	a = a < -127.0f ? -127.0f : a;  /* e^-127 rounds to 0 in float */
 	const float round = 12582912.0f;  /* 1.5 * 2^23: adding it rounds to an integer */
-	float k = (a * 1.44269504f + round) - round;
-	float r = (a - k * 0.693145752f) - k * 1.42860677e-6f;  /* ln2 in two parts, for exact products */
-	float p = 1 + r * (1 + r * (0.5f + r * (1.0f / 6 + r * (1.0f / 24 + r * (1.0f / 120 + r * (1.0f / 720 + r * (1.0f / 5040)))))));
+	float k = ul_madd(a, 1.44269504f, round) - round;
+	float r = ul_madd(k, -1.42860677e-6f, ul_madd(k, -0.693145752f, a));  /* ln2 in two parts, for exact products */
+	float p = ul_madd(r, 1.0f / 5040, 1.0f / 720);
+	p = ul_madd(p, r, 1.0f / 120);
+	p = ul_madd(p, r, 1.0f / 24);
+	p = ul_madd(p, r, 1.0f / 6);
+	p = ul_madd(p, r, 0.5f);
+	p = ul_madd(p, r, 1);
+	p = ul_madd(p, r, 1);
 	int32_t half = (int32_t)k / 2;
 	return p * ul_pow2i(half) * ul_pow2i((int32_t)k - half);
 }
@@ -51,7 +69,7 @@ static inline float ul_silu(float x)
 static inline float ul_silu_grad(float x)
 {
 	float s = ul_sigmoid(x);
-	return s * (1 + x * (1 - s));
+	return s * ul_madd(x, 1 - s, 1);
 }
 
 #endif

@@ -72,8 +72,7 @@ void ul_sppf_forward(const struct ul_sppf *s, const float *x, float *y, float *s
 	ul_concat_forward(&cat, (const float *const *)l.maps, l.cat);
 	ul_conv_module_forward(&s->cv2, l.cat, y, l.saved2, workspace, train);
 	if (s->add)
-		for (size_t i = 0, n = ul_conv_module_out(&s->cv2); i < n; i++)
-			y[i] += x[i];
+		ul_ops->add(ul_conv_module_out(&s->cv2), x, y);
 }
 
 void ul_sppf_backward(const struct ul_sppf *s, const float *x, const float *saved, const float *dy, float *dx,
@@ -93,11 +92,9 @@ void ul_sppf_backward(const struct ul_sppf *s, const float *x, const float *save
 	 * pool sends back through it */
 	for (int i = UL_SPPF_POOLS - 1; i >= 0; i--) {
 		ul_ops->maxpool_backward(&pool, l.argmax[i], dmaps[i + 1], through);
-		for (size_t k = 0; k < n; k++)
-			dmaps[i][k] += through[k];
+		ul_ops->add(n, through, dmaps[i]);
 	}
 	ul_conv_module_backward(&s->cv1, x, l.saved1, dmaps[0], dx, workspace);
 	if (s->add && dx)
-		for (size_t i = 0, m = ul_conv_module_out(&s->cv2); i < m; i++)
-			dx[i] += dy[i];
+		ul_ops->add(ul_conv_module_out(&s->cv2), dy, dx);
 }

@@ -2,10 +2,13 @@
  * differences, over kernel sizes, strides, padding, groups and depthwise;
  * on shapes big enough that every pass is cut into pieces for the thread
  * pool, against the gradients summed in double, and with the same bits as
- * on one thread.
+ * on one thread, in a pass run inside a piece and in a pool of one.
  * Tolerance: relative 1e-4 for the forward pass (float GEMM against a
  * double sum), 2e-3 for gradients (float central differences). */
 #include <math.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "core/parallel.h"
 #include "nn/conv2d.h"
@@ -79,8 +82,9 @@ static void run(struct ul_conv2d c, const char *name)
 	free(x), free(w), free(bias), free(r), free(y), free(ws), free(dx), free(dw), free(db);
 }
 
-/* Patches of several images share a GEMM, up to a bound: a batch whose
- * images fill that bound one by one gives what each image alone gives. */
+/* Patches are built a block of rows at a time, never a whole batch's: a
+ * batch of big images gives what each image alone gives, in a workspace
+ * smaller than their patches. */
 static void chunks(void)
 {
 	struct ul_conv2d one = { .n = 1, .h = 48, .w = 48, .c_in = 200, .c_out = 3, .k = 3, .stride = 1, .pad = 1, .groups = 1 };
@@ -185,12 +189,79 @@ static void pieces(struct ul_conv2d c, const char *name)
 	free(s.y), free(s.dx), free(s.dw);
 }
 
+/* Forward and backward of c on inputs drawn in order, the results one
+ * after another in a buffer of floats (*n of them). */
+static float *passes(struct ul_conv2d c, size_t *n)
+{
+	size_t nx = (size_t)c.n * c.h * c.w * c.c_in, nw = (size_t)c.c_out * (c.c_in / c.groups) * c.k * c.k;
+	size_t ny = (size_t)c.n * ul_conv2d_out_h(&c) * ul_conv2d_out_w(&c) * c.c_out;
+	float *x = randoms(nx, 0, 1), *w = randoms(nw, 0, 1), *r = randoms(ny, 0, 1);
+	float *out = calloc(ny + nx + nw, sizeof *out), *ws = malloc(sizeof *ws * ul_conv2d_workspace(&c));
+	ul_conv2d_forward(&c, x, w, NULL, out, ws);
+	ul_conv2d_backward(&c, x, w, r, out + ny, out + ny + nx, NULL, ws);
+	free(x), free(w), free(r), free(ws);
+	*n = ny + nx + nw;
+	return out;
+}
+
+/* The same shapes in a child started before any pool exists, whose pool
+ * then has one thread (UL_THREADS, read at its first use): the input
+ * gradient's blocks of rows, shared out over other pieces, must give the
+ * same bits. */
+static void pool_of_one(void)
+{
+	static const struct ul_conv2d shapes[] = {
+		{ .n = 3, .h = 20, .w = 64, .c_in = 64, .c_out = 8, .k = 3, .stride = 1, .pad = 1, .groups = 1 },
+		{ .n = 3, .h = 40, .w = 64, .c_in = 64, .c_out = 8, .k = 3, .stride = 2, .pad = 1, .groups = 1 },
+	};
+	int fd[2];
+	if (pipe(fd)) {
+		ok(0, "a pipe for the child");
+		return;
+	}
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(fd[0]);
+		setenv("UL_THREADS", "1", 1);
+		for (size_t k = 0; k < sizeof shapes / sizeof *shapes; k++) {
+			size_t n;
+			float *out = passes(shapes[k], &n);
+			for (size_t off = 0; off < sizeof *out * n;) {
+				ssize_t put = write(fd[1], (const char *)out + off, sizeof *out * n - off);
+				if (put <= 0)
+					_exit(1);
+				off += (size_t)put;
+			}
+			free(out);
+		}
+		_exit(ul_parallel_threads() != 1);
+	}
+	close(fd[1]);
+	for (size_t k = 0; k < sizeof shapes / sizeof *shapes; k++) {
+		size_t n, have = 0;
+		float *out = passes(shapes[k], &n), *got = malloc(sizeof *got * n);
+		ssize_t put;
+		while (have < sizeof *got * n && (put = read(fd[0], (char *)got + have, sizeof *got * n - have)) > 0)
+			have += (size_t)put;
+		ok(have == sizeof *got * n && !memcmp(out, got, have), "3x3 s%d in blocks of rows: the same bits in a pool of %d and of one",
+		   shapes[k].stride, ul_parallel_threads());
+		free(out), free(got);
+	}
+	close(fd[0]);
+	int status;
+	ok(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0, "the child's pool had one thread");
+}
+
 int main(void)
 {
+	pool_of_one();  /* first: its child must start before any pool */
 	pieces((struct ul_conv2d){ .n = 3, .h = 21, .w = 19, .c_in = 8, .c_out = 16, .k = 3, .stride = 1, .pad = 1, .groups = 1 }, "3x3 s1 in pieces");
 	pieces((struct ul_conv2d){ .n = 3, .h = 30, .w = 31, .c_in = 8, .c_out = 12, .k = 3, .stride = 2, .pad = 1, .groups = 2 }, "3x3 s2, 2 groups, in pieces");
 	pieces((struct ul_conv2d){ .n = 3, .h = 20, .w = 20, .c_in = 24, .c_out = 40, .k = 1, .stride = 1, .pad = 0, .groups = 1 }, "1x1 in pieces");
 	pieces((struct ul_conv2d){ .n = 20, .h = 9, .w = 8, .c_in = 16, .c_out = 16, .k = 3, .stride = 1, .pad = 1, .groups = 16 }, "depthwise, 20 images in 16 pieces");
+	/* rows wide enough that the input gradient gathers an image in blocks of rows */
+	pieces((struct ul_conv2d){ .n = 2, .h = 20, .w = 64, .c_in = 64, .c_out = 8, .k = 3, .stride = 1, .pad = 1, .groups = 1 }, "3x3 s1, wide rows");
+	pieces((struct ul_conv2d){ .n = 2, .h = 40, .w = 64, .c_in = 64, .c_out = 8, .k = 3, .stride = 2, .pad = 1, .groups = 1 }, "3x3 s2, wide rows");
 	chunks();
 	run((struct ul_conv2d){ .n = 2, .h = 7, .w = 6, .c_in = 5, .c_out = 5, .k = 3, .stride = 2, .pad = 1, .groups = 5 }, "depthwise 3x3 s2, 2 images");
 	run((struct ul_conv2d){ .n = 2, .h = 5, .w = 6, .c_in = 3, .c_out = 4, .k = 3, .stride = 1, .pad = 1, .groups = 1 }, "3x3 s1");
