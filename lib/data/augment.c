@@ -55,18 +55,18 @@ static int load(const struct ul_sample_source *src, int index, struct ul_sample 
 	return src->load(src->ctx, index, s, err);
 }
 
-/* The mosaic of image `index` and three others, 2 imgsz a side. */
-static int mosaic(const struct ul_sample_source *src, int index, int imgsz, uint64_t *rng, struct ul_sample *out,
-		  jv *err)
+/* The mosaic of part's image and three others of its pool, 2 imgsz a side. */
+static int mosaic(const struct ul_sample_source *src, const struct ul_mix_part *part, int imgsz, uint64_t *rng,
+		  struct ul_sample *out, jv *err)
 {
 	int others[3];
-	ul_mosaic_pick(rng, src->n, others);
+	ul_mosaic_pick(rng, part->pool, part->len, others);
 	struct ul_sample parts[4];
 	int rc = 0;
 	for (int k = 0; k < 4; k++)
 		ul_sample_init(&parts[k], out->seg_points, out->kpt_count, out->kpt_dims);
 	for (int k = 0; !rc && k < 4; k++)
-		rc = load(src, k ? others[k - 1] : index, &parts[k], err);
+		rc = load(src, k ? others[k - 1] : part->image, &parts[k], err);
 	const struct ul_sample *const ptrs[4] = { &parts[0], &parts[1], &parts[2], &parts[3] };
 	if (!rc && ul_mosaic4(ptrs, imgsz, rng, out))
 		rc = ul_invalid(err, "out of memory for a mosaic");
@@ -79,10 +79,10 @@ static int mosaic(const struct ul_sample_source *src, int index, int imgsz, uint
  * a mosaic, or the image as loaded, copy-paste, then the random
  * perspective into the w x h frame, which centres either in it. */
 static int pre_transform(const struct ul_augment *a, int imgsz, int w, int h, const struct ul_sample_source *src,
-			 int index, uint64_t *rng, struct ul_sample *out, jv *err)
+			 const struct ul_mix_part *part, uint64_t *rng, struct ul_sample *out, jv *err)
 {
 	ul_sample_free(out);
-	if (happens(rng, a->mosaic) ? mosaic(src, index, imgsz, rng, out, err) : load(src, index, out, err))
+	if (happens(rng, a->mosaic) ? mosaic(src, part, imgsz, rng, out, err) : load(src, part->image, out, err))
 		return -1;
 	if (ul_copy_paste(out, a->copy_paste) < 0)
 		return ul_invalid(err, "out of memory for copy-paste");
@@ -90,26 +90,46 @@ static int pre_transform(const struct ul_augment *a, int imgsz, int w, int h, co
 	return ul_random_perspective(out, &p, w, h, rng) ? ul_invalid(err, "out of memory") : 0;
 }
 
-/* MixUp or CutMix (mix) with another image through the same pre_transform. */
-static int mix_in(const struct ul_augment *a, int imgsz, const struct ul_sample_source *src, uint64_t *rng,
-		  struct ul_sample *s, int (*mix)(struct ul_sample *, const struct ul_sample *, uint64_t *), jv *err)
+/* MixUp or CutMix (mix) with part's image through the same pre_transform. */
+static int mix_in(const struct ul_augment *a, int imgsz, const struct ul_sample_source *src,
+		  const struct ul_mix_part *part, uint64_t *rng, struct ul_sample *s,
+		  int (*mix)(struct ul_sample *, const struct ul_sample *, uint64_t *), jv *err)
 {
-	int other = (int)(ul_random_unit(rng) * src->n);
 	struct ul_sample b;
 	ul_sample_init(&b, s->seg_points, s->kpt_count, s->kpt_dims);
-	int rc = pre_transform(a, imgsz, s->img.w, s->img.h, src, other < src->n ? other : src->n - 1, rng, &b, err);
+	int rc = pre_transform(a, imgsz, s->img.w, s->img.h, src, part, rng, &b, err);
 	if (!rc && mix(s, &b, rng) < 0)
 		rc = ul_invalid(err, "out of memory mixing images");
 	ul_sample_free(&b);
 	return rc;
 }
 
-int ul_augment_train(const struct ul_augment *a, int imgsz, int w, int h, const struct ul_sample_source *src,
-		     int index, uint64_t *rng, struct ul_sample *out, jv *err)
+/* Image i loaded into buf, as part. */
+static void plan_part(struct ul_mosaic_buffer *buf, int i, struct ul_mix_part *part)
 {
-	if (pre_transform(a, imgsz, w, h, src, index, rng, out, err) ||
-	    (happens(rng, a->mixup) && mix_in(a, imgsz, src, rng, out, ul_mixup, err)) ||
-	    (happens(rng, a->cutmix) && mix_in(a, imgsz, src, rng, out, ul_cutmix, err)))
+	part->image = i;
+	ul_mosaic_buffer_load(buf, i, &part->pool, &part->len);
+}
+
+void ul_augment_plan(const struct ul_augment *a, struct ul_mosaic_buffer *buf, int index, uint64_t *rng,
+		     struct ul_mix_plan *plan)
+{
+	plan_part(buf, index, &plan->own);
+	double p[2] = { a->mixup, a->cutmix };
+	struct ul_mix_part *mixed[2] = { &plan->mixup, &plan->cutmix };
+	for (int k = 0; k < 2; k++) {
+		*mixed[k] = (struct ul_mix_part){ .image = -1 };
+		if (happens(rng, p[k]))
+			plan_part(buf, (int)(ul_random_unit(rng) * buf->n), mixed[k]);
+	}
+}
+
+int ul_augment_train(const struct ul_augment *a, int imgsz, int w, int h, const struct ul_sample_source *src,
+		     const struct ul_mix_plan *plan, uint64_t *rng, struct ul_sample *out, jv *err)
+{
+	if (pre_transform(a, imgsz, w, h, src, &plan->own, rng, out, err) ||
+	    (plan->mixup.image >= 0 && mix_in(a, imgsz, src, &plan->mixup, rng, out, ul_mixup, err)) ||
+	    (plan->cutmix.image >= 0 && mix_in(a, imgsz, src, &plan->cutmix, rng, out, ul_cutmix, err)))
 		return -1;
 	ul_random_hsv(&out->img, a->hsv_h, a->hsv_s, a->hsv_v, rng);
 	return ul_random_flips(out, a->flipud, a->fliplr, a->flip_idx, rng) ? ul_invalid(err, "out of memory") : 0;

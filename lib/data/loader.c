@@ -1,5 +1,6 @@
 #include "data/loader.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,7 +21,6 @@
 #include "data/split_files.h"
 
 #define MAX_DEPTH 4      /* batches in flight: each holds a whole NHWC buffer */
-#define MAX_BUFFER 1000  /* decoded images kept without cache=ram, at most */
 
 /* --- options --------------------------------------------------------------- */
 
@@ -70,6 +70,13 @@ int ul_loader_options_from_args(struct ul_loader_options *o, jv args, bool train
 		      ul_run_number(args, "hsv_v", &a->hsv_v, err) || ul_run_number(args, "flipud", &a->flipud, err) ||
 		      ul_run_number(args, "fliplr", &a->fliplr, err)))
 		return -1;
+	/* the trainer stops the mixing transforms close_mosaic epochs before the
+	 * end; as in Ultralytics, never in a run of fewer epochs than that */
+	double epochs, close;
+	bool mixing = train && rules->task != UL_TASK_CLASSIFY;
+	if (mixing && (ul_run_number(args, "epochs", &epochs, err) || ul_run_number(args, "close_mosaic", &close, err)))
+		return -1;
+	o->close_at = mixing && close > 0 && epochs >= close ? (int)(epochs - close) : INT_MAX;
 	double mask_ratio, overlap;
 	if (rules->task == UL_TASK_SEGMENT && (ul_run_number(args, "mask_ratio", &mask_ratio, err) ||
 					       ul_run_number(args, "overlap_mask", &overlap, err)))
@@ -202,13 +209,18 @@ int ul_loader_open(struct ul_loader *l, jv entries, const struct ul_loader_optio
 	for (int k = 0; o->rect && k < l->batches; k++)
 		if ((size_t)l->shapes[k][0] * l->shapes[k][1] > frame)
 			frame = (size_t)l->shapes[k][0] * l->shapes[k][1];
-	/* Ultralytics' buffer: min(N, 8 batch, 1000) images */
-	l->buffer_cap = l->n < 8 * o->batch ? l->n : 8 * o->batch;
-	l->buffer_cap = l->buffer_cap < MAX_BUFFER ? l->buffer_cap : MAX_BUFFER;
+	/* decoded images kept: as many as Ultralytics' buffer holds */
+	l->buffer_cap = ul_mosaic_buffer_length(l->n, o->batch);
 	l->buffer = malloc(sizeof *l->buffer * l->buffer_cap);
 	l->slots = calloc(l->depth, sizeof *l->slots);
 	l->order = malloc(sizeof *l->order * l->n);
 	bool ok = l->slots && l->order && l->buffer;
+	if (o->train && !classify) {
+		l->opened = o->augment;
+		l->plans = malloc(sizeof *l->plans * l->n);
+		ok &= l->plans && !ul_mosaic_buffer_init(&l->mosaic, l->n, o->batch, o->cache != UL_CACHE_RAM,
+							 UL_AUGMENT_LOADS * l->n);
+	}
 	for (int s = 0; ok && s < l->depth; s++) {
 		struct ul_batch *b = &l->slots[s];
 		b->slot = s, b->error = jv_null();
@@ -354,14 +366,17 @@ static int make_sample(struct ul_loader *l, int p, int index, int w, int h, stru
 {
 	uint64_t rng = ul_mix64(l->o.seed) ^ ul_mix64(((uint64_t)l->epoch << 32) + (uint64_t)p);
 	struct loads loads = { l, -1 };
-	struct ul_sample_source src = { l->n, source_load, &loads };
+	struct ul_sample_source src = { source_load, &loads };
 	int rc;
-	if (l->o.rules.task == UL_TASK_CLASSIFY)
+	if (l->o.rules.task == UL_TASK_CLASSIFY) {
 		rc = classify_sample(l, index, &rng, s, &loads.failed, err);
-	else if (l->o.train)
-		rc = ul_augment_train(&l->o.augment, l->o.imgsz, w, h, &src, index, &rng, s, err);
-	else if (!(rc = source_load(&loads, index, s, err)) && ul_letterbox_sample(s, w, h, l->o.train))
+	} else if (l->o.train) {
+		struct ul_mix_plan plan = l->plans[p];
+		plan.own.image = index;  /* the next image when the planned one failed */
+		rc = ul_augment_train(&l->o.augment, l->o.imgsz, w, h, &src, &plan, &rng, s, err);
+	} else if (!(rc = source_load(&loads, index, s, err)) && ul_letterbox_sample(s, w, h, l->o.train)) {
 		rc = ul_invalid(err, "out of memory");
+	}
 	*failed = loads.failed;
 	return rc;
 }
@@ -531,6 +546,50 @@ static void stop_workers(struct ul_loader *l)
 	l->threads = NULL, l->nthreads = 0, l->stop = false;
 }
 
+/* Epoch `epoch`'s order of the images. */
+static void shuffle(struct ul_loader *l, int epoch)
+{
+	for (int i = 0; i < l->n; i++)
+		l->order[i] = i;
+	uint64_t state = ul_mix64(l->o.seed) ^ ul_mix64((uint64_t)epoch + 1);
+	for (int i = l->n - 1; l->o.shuffle && i > 0; i--) {
+		int j = (int)(ul_random_unit(&state) * (i + 1)), t = l->order[i];
+		l->order[i] = l->order[j], l->order[j] = t;
+	}
+}
+
+/* Epoch `epoch`'s order and its samples' plans, with the mixing
+ * transforms of a, the buffer carried on to the epoch's end. Its own
+ * stream, so the plans need none of the transforms' draws. */
+static void plan_epoch(struct ul_loader *l, int epoch, const struct ul_augment *a)
+{
+	shuffle(l, epoch);
+	ul_mosaic_buffer_rewind(&l->mosaic);
+	for (int p = 0; p < l->n; p++) {
+		uint64_t rng = ul_mix64(l->o.seed ^ 0x6d6978ull) ^ ul_mix64(((uint64_t)epoch << 32) + (uint64_t)p);
+		ul_augment_plan(a, &l->mosaic, l->order[p], &rng, &l->plans[p]);
+	}
+	l->planned = epoch + 1;
+}
+
+/* Epoch `epoch`'s order, and in training its plans: when the buffer does
+ * not stand at its start, replayed from a new one through the earlier
+ * epochs, their mixing transforms as opened until close_at, then as now
+ * (the trainer closes them once, from then on). */
+static void order_epoch(struct ul_loader *l, int epoch)
+{
+	if (!l->plans) {
+		shuffle(l, epoch);
+		return;
+	}
+	if (l->planned != epoch) {
+		ul_mosaic_buffer_clear(&l->mosaic);
+		for (int e = 0; e < epoch; e++)
+			plan_epoch(l, e, e >= l->o.close_at ? &l->o.augment : &l->opened);
+	}
+	plan_epoch(l, epoch, &l->o.augment);
+}
+
 int ul_loader_start(struct ul_loader *l, int epoch, jv *err)
 {
 	stop_workers(l);
@@ -539,13 +598,7 @@ int ul_loader_start(struct ul_loader *l, int epoch, jv *err)
 		jv_free(l->slots[s].error);
 		l->slots[s].error = jv_null(), l->slots[s].ready = false;
 	}
-	for (int i = 0; i < l->n; i++)
-		l->order[i] = i;
-	uint64_t state = ul_mix64(l->o.seed) ^ ul_mix64((uint64_t)epoch + 1);
-	for (int i = l->n - 1; l->o.shuffle && i > 0; i--) {
-		int j = (int)(ul_random_unit(&state) * (i + 1)), t = l->order[i];
-		l->order[i] = l->order[j], l->order[j] = t;
-	}
+	order_epoch(l, epoch);
 	if (l->o.workers == 0)
 		return 0;
 	l->threads = malloc(sizeof *l->threads * l->o.workers);
@@ -612,7 +665,8 @@ void ul_loader_close(struct ul_loader *l)
 		free(l->slots[s].keypoints), free(l->slots[s].masks), free(l->slots[s].cls);
 		jv_free(l->slots[s].error);
 	}
-	free(l->slots), free(l->order), free(l->shapes), free(l->buffer);
+	free(l->slots), free(l->order), free(l->shapes), free(l->buffer), free(l->plans);
+	ul_mosaic_buffer_free(&l->mosaic);
 	jv_free(l->skipped);
 	pthread_mutex_destroy(&l->lock);
 	pthread_cond_destroy(&l->changed);

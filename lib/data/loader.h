@@ -10,11 +10,17 @@
  *
  * Every random draw comes from the seed, the epoch and the image's place
  * in the epoch: the same seed gives the same batches whatever the number
- * of workers. Label files are read once, at open; with cache=ram each
- * image is decoded and resized once, the first time it is used; without,
- * the last min(N, 8 batch, 1000) images loaded stay decoded, as
- * Ultralytics' buffer keeps them for its mosaics, and with cache=disk they
- * are read from the state directory's image cache (data/image_cache.h).
+ * of workers. The images each training sample mixes in follow
+ * Ultralytics' buffer (data/mosaic.h) as a single-process run meets its
+ * images: each epoch's samples are planned in its order before the
+ * workers start (data/augment.h), the buffer carried from one epoch to
+ * the next; a loader asked for an epoch other than the next (rebuilt on
+ * resume) first replays the buffer through every earlier epoch's order,
+ * so it picks what one that ran through would have. Label files are read
+ * once, at open; with cache=ram each image is decoded and resized once,
+ * the first time it is used; without, the last min(N, 8 batch, 1000)
+ * images loaded stay decoded, and with cache=disk they are read from the
+ * state directory's image cache (data/image_cache.h).
  *
  * A classification split (rules.task UL_TASK_CLASSIFY) has no label
  * files: each image's class is its folder's (data/classify_batch.h), and
@@ -47,6 +53,8 @@ struct ul_loader_options {
 	double pad;                /* rect frames' padding, in strides: 0.5 for validation */
 	bool shuffle;              /* a new order every epoch (training) */
 	struct ul_augment augment; /* training only */
+	int close_at;              /* training: the epoch the trainer stops the mixing transforms from (close_mosaic),
+				      which a replay of the buffer follows */
 	double fraction;           /* of the split's images, its leading part */
 	double multi_scale;        /* training: each batch resized around imgsz (data/multi_scale.h) */
 	bool single_cls;           /* every class becomes 0 */
@@ -96,6 +104,10 @@ struct ul_loader {
 	jv skipped;                /* [{"path", "problem"}]: images left out at open */
 	int *buffer, buffer_cap;   /* without cache=ram: the images cached last, oldest at buffer_head */
 	int buffered, buffer_head;
+	struct ul_augment opened;  /* training: the options as opened, before any close_mosaic */
+	struct ul_mosaic_buffer mosaic;  /* training: Ultralytics' buffer, replayed in sample order */
+	struct ul_mix_plan *plans; /* training: each place's of the epoch under way */
+	int planned;               /* the epoch the buffer stands at the start of */
 	int batches;               /* per epoch */
 	int (*shapes)[2];          /* rect: each batch's frame (h, w) */
 	/* the epoch under way */

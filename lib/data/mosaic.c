@@ -7,10 +7,69 @@
 #include "core/random.h"
 #include "data/letterbox.h"
 
-void ul_mosaic_pick(uint64_t *rng, int count, int others[3])
+#define MAX_BUFFER 1000  /* Ultralytics' cap on its buffer */
+
+int ul_mosaic_buffer_length(int n, int batch)
 {
-	for (int k = 0; k < 3; k++)
-		others[k] = (int)(ul_random_unit(rng) * count);
+	int len = n < 8 * batch ? n : 8 * batch;
+	return len < MAX_BUFFER ? len : MAX_BUFFER;
+}
+
+int ul_mosaic_buffer_init(struct ul_mosaic_buffer *b, int n, int batch, bool enabled, int loads)
+{
+	*b = (struct ul_mosaic_buffer){ .n = n, .max = ul_mosaic_buffer_length(n, batch) };
+	if (!enabled)
+		return 0;
+	/* the list stays below max entries, or at one when max is 1 */
+	b->log = malloc(sizeof *b->log * (size_t)(b->max + loads));
+	b->held = calloc(n, sizeof *b->held);
+	if (b->log && b->held)
+		return 0;
+	ul_mosaic_buffer_free(b);
+	return -1;
+}
+
+void ul_mosaic_buffer_free(struct ul_mosaic_buffer *b)
+{
+	free(b->log), free(b->held);
+	*b = (struct ul_mosaic_buffer){ 0 };
+}
+
+void ul_mosaic_buffer_clear(struct ul_mosaic_buffer *b)
+{
+	for (int k = b->head; k < b->end; k++)
+		b->held[b->log[k]] = false;
+	b->head = b->end = 0;
+}
+
+void ul_mosaic_buffer_rewind(struct ul_mosaic_buffer *b)
+{
+	if (b->log)
+		memmove(b->log, b->log + b->head, sizeof *b->log * (size_t)(b->end - b->head));
+	b->end -= b->head, b->head = 0;
+}
+
+void ul_mosaic_buffer_load(struct ul_mosaic_buffer *b, int i, const int **pool, int *len)
+{
+	if (!b->log) {
+		*pool = NULL, *len = b->n;
+		return;
+	}
+	if (!b->held[i]) {
+		b->log[b->end++] = i, b->held[i] = true;
+		/* Python's 1 < len(buffer) >= max_buffer_length */
+		if (b->end - b->head > 1 && b->end - b->head >= b->max)
+			b->held[b->log[b->head++]] = false;
+	}
+	*pool = b->log + b->head, *len = b->end - b->head;
+}
+
+void ul_mosaic_pick(uint64_t *rng, const int *pool, int len, int others[3])
+{
+	for (int k = 0; k < 3; k++) {
+		int at = (int)(ul_random_unit(rng) * len);
+		others[k] = pool ? pool[at] : at;
+	}
 }
 
 void ul_mosaic_centre(uint64_t *rng, int s, int *xc, int *yc)

@@ -10,14 +10,23 @@
  * (its border -s/2).
  *
  * Draws, one ul_random_unit each: ul_mosaic_pick 3 (the other images, in
- * order), ul_mosaic4 2 (yc, then xc). Ultralytics picks the others from a
- * buffer of recently loaded images (random.choices over min(N, 8 batch,
- * 1000) of them) unless cache=ram; we pick from the whole set, as it does
- * with cache=ram. Whether to make a mosaic at all (p = mosaic) is the
- * caller's draw, made before the others are loaded. */
+ * order), ul_mosaic4 2 (yc, then xc). Whether to make a mosaic at all (p =
+ * mosaic) is the caller's draw, made before the others are loaded.
+ *
+ * Ultralytics picks the others from its dataset's buffer of the images it
+ * loaded last (BaseDataset.load_image, Mosaic.get_indexes), unless
+ * cache=ram, when it picks them from the whole set. ul_mosaic_buffer
+ * replays that buffer in the order the dataset meets its images: a list of
+ * distinct images, oldest first; an image not in it enters when loaded,
+ * and then, when the list has reached min(N, 8 batch, 1000) entries, the
+ * oldest leaves (never the only one). An image in it, loaded again,
+ * changes nothing. Every list it holds is a window of one log that only
+ * grows until ul_mosaic_buffer_rewind, so a sample planned ahead keeps
+ * the list it will pick from as a pointer and a length. */
 #ifndef UL_DATA_MOSAIC_H
 #define UL_DATA_MOSAIC_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "data/sample.h"
@@ -29,9 +38,37 @@ struct ul_mosaic_tile {
 	int src_x, src_y;
 };
 
-/* The 3 other images of a set of count: each uniform in [0, count), the
- * sample's own included, as Ultralytics may pick it. */
-void ul_mosaic_pick(uint64_t *rng, int count, int others[3]);
+/* Ultralytics' max_buffer_length for a set of n images in batches of batch. */
+int ul_mosaic_buffer_length(int n, int batch);
+
+struct ul_mosaic_buffer {
+	int *log;          /* the entries, in order: the list is log[head, end); NULL: cache=ram, no list */
+	int head, end;
+	bool *held;        /* each image: in the list */
+	int n, max;        /* images in the set, ul_mosaic_buffer_length */
+};
+
+/* An empty buffer for n images in batches of batch, or with enabled false
+ * (cache=ram) none: every pick from the whole set. Room for `loads` loads
+ * between rewinds. 0, or -1 when out of memory. */
+int ul_mosaic_buffer_init(struct ul_mosaic_buffer *b, int n, int batch, bool enabled, int loads);
+void ul_mosaic_buffer_free(struct ul_mosaic_buffer *b);
+
+/* Empty again, as a new dataset's. */
+void ul_mosaic_buffer_clear(struct ul_mosaic_buffer *b);
+
+/* The list moved to the log's start, making room for `loads` loads again;
+ * every list handed out before points at nothing meaningful. */
+void ul_mosaic_buffer_rewind(struct ul_mosaic_buffer *b);
+
+/* Image i loaded (load_image(i)): the list after it, the pool a mosaic
+ * made then picks from (*pool NULL: the whole set, *len images). */
+void ul_mosaic_buffer_load(struct ul_mosaic_buffer *b, int i, const int **pool, int *len);
+
+/* The 3 other images of a mosaic, each uniform over pool[0..len)
+ * (random.choices), or with pool NULL over [0, len); the sample's own
+ * image may be among them, as Ultralytics may pick it. */
+void ul_mosaic_pick(uint64_t *rng, const int *pool, int len, int others[3]);
 
 /* The centre: yc then xc, each int(uniform(b, 2s - b)) with b = ceil(s / 2)
  * (Ultralytics' border -s // 2): in [s/2, 3s/2]. */

@@ -2,7 +2,10 @@
  * batches with Ultralytics' frames (worked by hand from the image sizes),
  * labels that follow the letterbox, the same batches with 0, 1 or 3
  * workers and with cache=ram or cache=disk, augmented ones the same with 1 or 4 workers
- * and through a decoded-image buffer smaller than the set,
+ * and through a decoded-image buffer smaller than the set, the mosaics'
+ * buffer planned in sample order and carried across epochs (the whole set
+ * with cache=ram), the same plans with 1 or 4 workers and in a loader
+ * rebuilt at a later epoch (as resume does, after close_mosaic too),
  * fraction and single_cls, every detection-family dataset of shared/
  * through the full transform, pose keypoints and segment masks in
  * batches, and bad files: a
@@ -40,27 +43,145 @@ static jv entries(const char *rest)
 	return jv_array_append(jv_array(), jv_string(dataset_path(path, sizeof path, rest)));
 }
 
-/* Every batch of epoch `epoch`, its images and labels, as one byte string. */
-static char *epoch_bytes(jv where, const struct ul_loader_options *o, int epoch, size_t *len)
+/* Every batch of epoch `epoch` of an open loader, its images and labels,
+ * as one byte string. */
+static char *read_epoch(struct ul_loader *l, int epoch, size_t *len)
 {
-	struct ul_loader l;
 	jv err = jv_invalid();
 	char *all = NULL;
 	*len = 0;
-	if (ul_loader_open(&l, where, o, &err) || ul_loader_start(&l, epoch, &err)) {
+	if (ul_loader_start(l, epoch, &err)) {
 		jv_free(jv_invalid_get_msg(err));
 		return NULL;
 	}
 	struct ul_batch *b;
-	while ((b = ul_loader_next(&l, &err))) {
+	while ((b = ul_loader_next(l, &err))) {
 		size_t img = sizeof(float) * b->n * b->h * b->w * 3, lab = sizeof *b->labels * b->nlabels;
 		all = realloc(all, *len + img + lab);
 		memcpy(all + *len, b->images, img), memcpy(all + *len + img, b->labels, lab);
 		*len += img + lab;
-		ul_loader_release(&l, b);
+		ul_loader_release(l, b);
 	}
+	return all;
+}
+
+/* The same from a loader of its own. */
+static char *epoch_bytes(jv where, const struct ul_loader_options *o, int epoch, size_t *len)
+{
+	struct ul_loader l;
+	jv err = jv_invalid();
+	*len = 0;
+	if (ul_loader_open(&l, where, o, &err)) {
+		jv_free(jv_invalid_get_msg(err));
+		return NULL;
+	}
+	char *all = read_epoch(&l, epoch, len);
 	ul_loader_close(&l);
 	return all;
+}
+
+/* --- the mosaics' buffer ---------------------------------------------------- */
+
+static bool same_part(const struct ul_mix_part *a, const struct ul_mix_part *b)
+{
+	return a->image == b->image && a->len == b->len && !a->pool == !b->pool &&
+	       (!a->pool || !memcmp(a->pool, b->pool, sizeof *a->pool * a->len));
+}
+
+/* The epoch under way's plans of a and b: the same images, the same pools. */
+static bool same_plans(const struct ul_loader *a, const struct ul_loader *b)
+{
+	bool same = a->n == b->n;
+	for (int p = 0; same && p < a->n; p++)
+		same = same_part(&a->plans[p].own, &b->plans[p].own) && same_part(&a->plans[p].mixup, &b->plans[p].mixup) &&
+		       same_part(&a->plans[p].cutmix, &b->plans[p].cutmix);
+	return same;
+}
+
+/* The pool is exactly want[0..n). */
+static bool pool_is(const struct ul_mix_part *part, const int *want, int n)
+{
+	return part->pool && part->len == n && !memcmp(part->pool, want, sizeof *want * n);
+}
+
+/* As the trainer's close_mosaic does. */
+static void close_mixing(struct ul_loader *l)
+{
+	l->o.augment.mosaic = l->o.augment.mixup = l->o.augment.cutmix = l->o.augment.copy_paste = 0;
+}
+
+static void mosaic_buffer(void)
+{
+	/* coco8 at batch 2: max 4, so the buffer holds the last 3 images loaded */
+	jv train = entries("coco8/images/train");
+	struct ul_loader_options t = options(true, 2, 0);
+	t.augment = (struct ul_augment){ .mosaic = 1 };
+	struct ul_loader l;
+	jv err = jv_invalid();
+	ok(!ul_loader_open(&l, train, &t, &err) && !ul_loader_start(&l, 0, &err) && l.mosaic.max == 4,
+	   "coco8 training at batch 2: a buffer of max 4");
+	const int *o = l.order;
+	bool own = true;
+	for (int p = 0; p < 4; p++)
+		own &= l.plans[p].own.image == o[p] && l.plans[p].mixup.image < 0;
+	ok(own && pool_is(&l.plans[0].own, o, 1) && pool_is(&l.plans[1].own, o, 2) && pool_is(&l.plans[2].own, o, 3) &&
+	   pool_is(&l.plans[3].own, o + 1, 3),
+	   "epoch 0 in its order: the first sample's pool is itself, then the images loaded so far, the oldest leaving at 4");
+	int last = o[3];
+	ul_loader_start(&l, 1, &err);
+	const struct ul_mix_part *first = &l.plans[0].own;
+	ok(first->len == 3 && first->pool[first->len - 1] == (l.order[0] == o[0] ? o[0] : last),
+	   "epoch 1 carries it on: its first pool holds 3, its first image entering when it had left");
+	ul_loader_close(&l);
+	t.cache = UL_CACHE_RAM;
+	bool whole = !ul_loader_open(&l, train, &t, &err) && !ul_loader_start(&l, 0, &err);
+	for (int p = 0; whole && p < l.n; p++)
+		whole &= l.plans[p].own.pool == NULL && l.plans[p].own.len == l.n;
+	ok(whole, "cache=ram: every mosaic picks from the whole set");
+	ul_loader_close(&l);
+	jv_free(train);
+
+	/* coco128 at batch 2 (max 16), mosaic and mixup 0.5 */
+	jv many = entries("coco128/images/train");
+	t = options(true, 2, 1);
+	t.imgsz = 160;
+	t.augment = (struct ul_augment){ .mosaic = 1, .mixup = 0.5, .translate = 0.1, .scale = 0.5, .fliplr = 0.5 };
+	struct ul_loader one, four;
+	bool opened = !ul_loader_open(&one, many, &t, &err);
+	t.workers = 4;
+	opened &= !ul_loader_open(&four, many, &t, &err);
+	size_t n1, n4;
+	char *b1 = opened ? read_epoch(&one, 0, &n1) : NULL, *b4 = opened ? read_epoch(&four, 0, &n4) : NULL;
+	int mixed = 0;
+	for (int p = 0; opened && p < one.n; p++)
+		mixed += one.plans[p].mixup.image >= 0;
+	ok(b1 && b4 && n1 == n4 && !memcmp(b1, b4, n1) && same_plans(&one, &four) && mixed > 32 && mixed < 96,
+	   "coco128 with mixup 0.5 (%d mixed): the same plans and bytes with 1 and 4 workers", mixed);
+	free(b1), free(b4);
+
+	/* resume: a loader rebuilt at epoch 3 replays the buffer through
+	 * epochs 0-2 and plans what one that ran through does, close_mosaic
+	 * having stopped the mixing from epoch 1 */
+	one.o.close_at = 1;
+	close_mixing(&one);
+	for (int e = 1; e <= 2; e++)
+		ul_loader_start(&one, e, &err);
+	char *ran = read_epoch(&one, 3, &n1);
+	ul_loader_close(&four);
+	t.close_at = 1;
+	opened = !ul_loader_open(&four, many, &t, &err);
+	close_mixing(&four);
+	char *rebuilt = opened ? read_epoch(&four, 3, &n4) : NULL;
+	ok(ran && rebuilt && n1 == n4 && !memcmp(ran, rebuilt, n1) && same_plans(&one, &four),
+	   "rebuilt at epoch 3 after close_mosaic at 1: the same plans and bytes as the loader that ran through");
+	ul_loader_start(&four, 3, &err);
+	ok(same_plans(&one, &four), "and epoch 3 started again plans the same");
+	four.o.close_at = 3;
+	ul_loader_start(&four, 3, &err);
+	ok(!same_plans(&one, &four), "a replay that mixed in epochs 1-2 would not (the check sees it)");
+	free(ran), free(rebuilt);
+	ul_loader_close(&one), ul_loader_close(&four);
+	jv_free(many);
 }
 
 /* --- classification ----------------------------------------------------------- */
@@ -546,6 +667,7 @@ int main(void)
 
 	jv_free(val), jv_free(train), jv_free(copy);
 
+	mosaic_buffer();
 	classify_args();
 	classify_imagenet10();
 	classify_mnist160();

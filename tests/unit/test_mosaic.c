@@ -7,7 +7,9 @@
  * pixel, in order, with its polygon and keypoint moved and clipped the same
  * way, and a box with no pixel left is gone. The layout arithmetic against
  * cases worked by hand, the centre's draws (order and range, every value
- * hit, counts near uniform) and the picks of the other images. */
+ * hit, counts near uniform) and the picks of the other images. Ultralytics'
+ * buffer of the images loaded last, through a sequence of loads worked by
+ * hand on Python's load_image, and its length. */
 #include "core/random.h"
 #include "data/mosaic.h"
 #include "tap.h"
@@ -246,7 +248,7 @@ static void centres(void)
 	int picks[10] = { 0 }, others[3], outside = 0;
 	rng = 11;
 	for (int d = 0; d < 1000; d++) {
-		ul_mosaic_pick(&rng, 10, others);
+		ul_mosaic_pick(&rng, NULL, 10, others);
 		for (int k = 0; k < 3; k++) {
 			if (others[k] < 0 || others[k] >= 10)
 				outside++;
@@ -260,6 +262,66 @@ static void centres(void)
 	ok(outside == 0 && least > 200, "the other images: 3000 picks of 10, each index at least %d times", least);
 }
 
+/* The list is exactly want[0..n). */
+static bool list_is(const int *pool, int len, const int *want, int n)
+{
+	return pool && len == n && !memcmp(pool, want, sizeof *want * n);
+}
+
+static void buffers(void)
+{
+	ok(ul_mosaic_buffer_length(4, 1) == 4 && ul_mosaic_buffer_length(10, 1) == 8 &&
+	   ul_mosaic_buffer_length(5000, 16) == 128 && ul_mosaic_buffer_length(5000, 200) == 1000,
+	   "max_buffer_length: min(N, 8 batch, 1000)");
+
+	/* 4 images, max 4: an image enters when not in the list; the oldest
+	 * leaves once the list reaches 4, so it holds 3 after the first few */
+	static const int loads[] = { 2, 0, 2, 1, 3, 2, 3, 0 };
+	static const int want[][3] = { { 2 }, { 2, 0 }, { 2, 0 }, { 2, 0, 1 }, { 0, 1, 3 }, { 1, 3, 2 }, { 1, 3, 2 }, { 3, 2, 0 } };
+	static const int lens[] = { 1, 2, 2, 3, 3, 3, 3, 3 };
+	struct ul_mosaic_buffer b;
+	ok(ul_mosaic_buffer_init(&b, 4, 1, true, 8) == 0 && b.max == 4, "a buffer of 4 images, max 4");
+	const int *pool = NULL;
+	int len = 0, matched = 0;
+	for (int k = 0; k < 8; k++) {
+		ul_mosaic_buffer_load(&b, loads[k], &pool, &len);
+		matched += list_is(pool, len, want[k], lens[k]);
+	}
+	ok(matched == 8, "loads 2 0 2 1 3 2 3 0: [2] [2 0] [2 0] [2 0 1] [0 1 3] [1 3 2] [1 3 2] [3 2 0] (%d of 8)", matched);
+	ul_mosaic_buffer_rewind(&b);
+	ul_mosaic_buffer_load(&b, 2, &pool, &len);
+	ok(b.head == 0 && list_is(pool, len, want[7], 3), "rewound: the same list at the log's start; 2, held, changes nothing");
+	ul_mosaic_buffer_load(&b, 1, &pool, &len);
+	ok(list_is(pool, len, (const int[]){ 2, 0, 1 }, 3), "1 enters, 3 leaves");
+
+	uint64_t rng = 7;
+	int others[3], from_list = 0;
+	for (int d = 0; d < 300; d++) {
+		ul_mosaic_pick(&rng, pool, len, others);
+		for (int k = 0; k < 3; k++)
+			from_list += others[k] == 2 || others[k] == 0 || others[k] == 1;
+	}
+	ok(from_list == 900, "picks come from the list only (%d of 900)", from_list);
+	ul_mosaic_buffer_clear(&b);
+	ul_mosaic_buffer_load(&b, 3, &pool, &len);
+	ul_mosaic_pick(&rng, pool, len, others);
+	ok(list_is(pool, len, (const int[]){ 3 }, 1) && others[0] == 3 && others[1] == 3 && others[2] == 3,
+	   "cleared, the first load is the list's only image: a mosaic of it four times");
+	ul_mosaic_buffer_free(&b);
+
+	/* 2 images: the list keeps the last one loaded, never none */
+	ok(ul_mosaic_buffer_init(&b, 2, 1, true, 4) == 0, "a buffer of 2 images");
+	ul_mosaic_buffer_load(&b, 0, &pool, &len);
+	ul_mosaic_buffer_load(&b, 1, &pool, &len);
+	ok(list_is(pool, len, (const int[]){ 1 }, 1), "max 2: 0 then 1 leaves [1]");
+	ul_mosaic_buffer_free(&b);
+
+	ok(ul_mosaic_buffer_init(&b, 10, 1, false, 0) == 0, "cache=ram: no buffer");
+	ul_mosaic_buffer_load(&b, 4, &pool, &len);
+	ok(pool == NULL && len == 10, "every pick from the whole set of 10");
+	ul_mosaic_buffer_free(&b);
+}
+
 int main(void)
 {
 	struct ul_sample parts[PARTS];
@@ -267,6 +329,7 @@ int main(void)
 	layouts();
 	mosaics(parts);
 	centres();
+	buffers();
 	for (int i = 0; i < PARTS; i++)
 		ul_sample_free(&parts[i]);
 	return done_testing();
