@@ -99,7 +99,7 @@ struct run {
 	bool has_val;
 	struct ul_checkpoint resume;  /* the checkpoint a resumed run goes on from, open while resuming */
 	bool resuming;
-	int epochs, patience, save_period, close_mosaic;
+	int epochs, patience, save_period;
 	bool validate, plots, save;
 	double hours, start, last_system, cpu_at_last;
 	double best_fitness;
@@ -430,10 +430,14 @@ static int open_loaders(struct run *r, jv *err)
 	return rc;
 }
 
-/* The epochs before close_mosaic's last ones mix images; those do not. */
-static void close_mosaic(struct ul_loader *l)
+/* The epochs before close_mosaic's last ones mix images; those do not.
+ * True when something was still mixing. */
+static bool close_mosaic(struct ul_loader *l)
 {
-	l->o.augment.mosaic = l->o.augment.mixup = l->o.augment.cutmix = l->o.augment.copy_paste = 0;
+	struct ul_augment *a = &l->o.augment;
+	bool mixing = a->mosaic > 0 || a->mixup > 0 || a->cutmix > 0 || a->copy_paste > 0;
+	a->mosaic = a->mixup = a->cutmix = a->copy_paste = 0;
+	return mixing;
 }
 
 enum stop { RUNNING, DONE, CANCELLED, PAUSED, FAILED, NOT_FINITE };
@@ -571,8 +575,8 @@ static enum stop train_loop(struct run *r, char *reason, size_t cap, jv *err)
 			snprintf(reason, cap, "%d epochs done", r->epochs);
 			return DONE;
 		}
-		if (r->close_mosaic > 0 && r->t.epoch >= r->epochs - r->close_mosaic)
-			close_mosaic(&r->train_loader);
+		if (r->t.epoch >= r->train_loader.o.close_at && close_mosaic(&r->train_loader))
+			log_line("info", "closing dataloader mosaic at epoch %d", r->t.epoch + 1);
 		double t0 = ul_seconds(), images;
 		struct ul_detect_items train = { 0 };
 		stop = train_epoch(r, &train, &images, err);
@@ -743,7 +747,7 @@ static int build(struct run *r, jv *err)
 {
 	snprintf(r->csv, sizeof r->csv, "%s/results.csv", r->dir.path);
 	r->epochs = number(r->args, "epochs", 100), r->patience = number(r->args, "patience", 100);
-	r->save_period = number(r->args, "save_period", -1), r->close_mosaic = number(r->args, "close_mosaic", 10);
+	r->save_period = number(r->args, "save_period", -1);
 	r->validate = number(r->args, "val", 1) != 0, r->plots = number(r->args, "plots", 1) != 0;
 	r->save = number(r->args, "save", 1) != 0;
 	jv hours = jv_object_get(jv_copy(r->args), jv_string("time"));

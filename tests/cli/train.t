@@ -74,6 +74,13 @@ run "$TRAIN" model=yolo26n.yaml data="$DATA/coco8/coco8.yaml" imgsz=160 lr0=7 </
 is "$rc" 1 "standalone: a parameter out of range fails as ul-validate fails it"
 is "$(jq -r 'select(.type=="error") | .param' "$tmp/out")" "lr0" "naming it"
 
+# close_mosaic: the last N epochs without mosaic, never in a shorter run (as Ultralytics)
+run "$TRAIN" model=yolo26n.yaml data="$DATA/coco8/coco8.yaml" imgsz=64 batch=4 epochs=3 close_mosaic=1 name=closing </dev/null
+is "$rc:$(jq -r 'select(.type=="log") | .message' "$tmp/out" | grep -c '^closing dataloader mosaic')" "0:1" "close_mosaic=1: closed once"
+like "$(jq -r 'select(.type=="log") | .message' "$tmp/out")" "closing dataloader mosaic at epoch 3$" "before the last epoch"
+run "$TRAIN" model=yolo26n.yaml data="$DATA/coco8/coco8.yaml" imgsz=64 batch=4 epochs=2 name=short </dev/null
+is "$rc:$(jq -r 'select(.type=="log") | .message' "$tmp/out" | grep -c '^closing')" "0:0" "2 epochs with close_mosaic 10: mosaic all along"
+
 # --- resume: the same bits as an uninterrupted run ----------------------------
 config epochs=4 name=whole
 run "$TRAIN" <config.jsonl
