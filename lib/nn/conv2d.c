@@ -7,6 +7,7 @@
 
 #include "core/parallel.h"
 #include "nn/gemm.h"
+#include "nn/silu.h"
 
 /* Forward, and backward's input gradient, build and multiply patches a
  * block of rows at a time, each thread in its own block, while they are
@@ -23,6 +24,14 @@
 #define DEPTHWISE_PIECES 16
 /* Channels the depthwise loops take at a time: four AVX-512 vectors. */
 #define DEPTHWISE_RUN 64
+/* A conv with at most this many output channels makes a GEMM too thin to
+ * pay for its patches: a direct loop instead, NARROW_RUN output channels,
+ * one AVX-512 vector, at a time. */
+#define NARROW_OUT 32
+#define NARROW_RUN 16
+/* Output pixels of an image row it takes at once, away from the edges:
+ * their sums run side by side rather than one chain waiting on each add. */
+#define NARROW_PIXELS 4
 
 int ul_conv2d_out_h(const struct ul_conv2d *c)
 {
@@ -44,6 +53,11 @@ static bool pointwise(const struct ul_conv2d *c)
 static bool depthwise(const struct ul_conv2d *c)
 {
 	return c->groups > 1 && c->groups == c->c_in && c->c_out == c->c_in;
+}
+
+static bool narrow(const struct ul_conv2d *c)
+{
+	return c->groups == 1 && c->c_out <= NARROW_OUT && c->c_out % NARROW_RUN == 0;
 }
 
 static size_t pixels_out(const struct ul_conv2d *c)
@@ -102,6 +116,23 @@ static size_t dx_block_floats(const struct ul_conv2d *c)
 	return (size_t)((dx_rows(c) + c->k - 2) / c->stride + 1) * ul_conv2d_out_w(c) * cols(c);
 }
 
+/* A stride-1 conv's input gradient is itself a stride-1 conv, of dy with
+ * the kernel flipped and in and out swapped, whose patches of dy, k*k*c_out
+ * wide, give the weight gradient too (x^T . patches): with no more outputs
+ * than inputs, narrower patches than x's, one build for both gradients,
+ * GEMMs that sum over k*k*c_out rather than c_out, and no patch gradient
+ * to gather back. */
+static bool by_transpose(const struct ul_conv2d *c)
+{
+	return c->stride == 1 && c->groups == 1 && c->pad < c->k && c->c_out <= c->c_in;
+}
+
+static struct ul_conv2d transposed(const struct ul_conv2d *c)
+{
+	return (struct ul_conv2d){ .n = c->n, .h = ul_conv2d_out_h(c), .w = ul_conv2d_out_w(c), .c_in = c->c_out,
+				   .c_out = c->c_in, .k = c->k, .stride = 1, .pad = c->k - 1 - c->pad, .groups = 1 };
+}
+
 static int depthwise_pieces(const struct ul_conv2d *c)
 {
 	return c->n < DEPTHWISE_PIECES ? c->n : DEPTHWISE_PIECES;
@@ -120,6 +151,12 @@ size_t ul_conv2d_workspace(const struct ul_conv2d *c)
 		return (2 + (size_t)depthwise_pieces(c)) * wf;
 	size_t threads = (size_t)ul_parallel_threads(), grad = (size_t)grad_pieces(c) * grad_rows(c) * cols(c);
 	size_t forward = threads * block_rows(c) * cols(c), dx = threads * dx_block_floats(c);
+	if (by_transpose(c)) {
+		/* backward's pieces and patches are the transposed conv's */
+		struct ul_conv2d t = transposed(c);
+		size_t both = (size_t)grad_pieces(&t) * (wf + grad_rows(&t) * cols(&t));
+		return 2 * wf + (forward > both ? forward : both);
+	}
 	size_t patches = grad > forward ? grad : forward;
 	return (2 + (size_t)grad_pieces(c)) * wf + (patches > dx ? patches : dx);
 }
@@ -282,6 +319,64 @@ static void depthwise_forward(const struct ul_conv2d *c, const float *x, const f
 	}
 }
 
+/* Output pixels [ox, ox + count) of output row oy of a narrow conv,
+ * count 1 or NARROW_PIXELS (then clear of the left and right edges), with
+ * weights (ky, kx, in, out): each input value scales a vector of output
+ * channels' weights, a kernel row's taps being one run of input in NHWC
+ * as of weights. */
+static void narrow_pixels(const struct ul_conv2d *c, const float *xb, const float *weights, float *out, int oy, int ox,
+			  int count)
+{
+	int ci = c->c_in, co = c->c_out, k = c->k, ix0 = ox * c->stride - c->pad, lo, hi;
+	size_t step = (size_t)c->stride * ci;
+	inside(c, ix0, &lo, &hi);
+	for (int o0 = 0; o0 < co; o0 += NARROW_RUN) {
+		float a0[NARROW_RUN] = { 0 }, a1[NARROW_RUN] = { 0 }, a2[NARROW_RUN] = { 0 }, a3[NARROW_RUN] = { 0 };
+		for (int ky = 0; ky < k; ky++) {
+			int iy = oy * c->stride - c->pad + ky;
+			if (iy < 0 || iy >= c->h)
+				continue;
+			const float *restrict xp = xb + ((size_t)iy * c->w + ix0 + lo) * ci;
+			const float *restrict wp = weights + (size_t)(ky * k + lo) * ci * co + o0;
+			if (count == NARROW_PIXELS)
+				for (int j = 0; j < (hi - lo) * ci; j++, wp += co) {
+					float x0 = xp[j], x1 = xp[step + j], x2 = xp[2 * step + j], x3 = xp[3 * step + j];
+					for (int o = 0; o < NARROW_RUN; o++) {
+						a0[o] = ul_madd(x0, wp[o], a0[o]);
+						a1[o] = ul_madd(x1, wp[o], a1[o]);
+						a2[o] = ul_madd(x2, wp[o], a2[o]);
+						a3[o] = ul_madd(x3, wp[o], a3[o]);
+					}
+				}
+			else
+				for (int j = 0; j < (hi - lo) * ci; j++, wp += co)
+					for (int o = 0; o < NARROW_RUN; o++)
+						a0[o] = ul_madd(xp[j], wp[o], a0[o]);
+		}
+		const float *acc[NARROW_PIXELS] = { a0, a1, a2, a3 };
+		for (int q = 0; q < count; q++)
+			memcpy(out + (size_t)q * co + o0, acc[q], sizeof a0);
+	}
+}
+
+/* Output rows [r0, r1) of a narrow conv, a row per output image row
+ * counted across the images. */
+static void narrow_forward(const struct ul_conv2d *c, const float *x, const float *weights, float *y, size_t r0,
+			   size_t r1)
+{
+	int oh = ul_conv2d_out_h(c), ow = ul_conv2d_out_w(c);
+	for (size_t r = r0; r < r1; r++) {
+		const float *xb = x + r / oh * c->h * c->w * c->c_in;
+		for (int ox = 0; ox < ow;) {
+			/* the block's last kernel column inside the image */
+			int last = (ox + NARROW_PIXELS - 1) * c->stride - c->pad + c->k - 1;
+			int count = ox * c->stride >= c->pad && ox + NARROW_PIXELS <= ow && last < c->w ? NARROW_PIXELS : 1;
+			narrow_pixels(c, xb, weights, y + (r * ow + ox) * c->c_out, (int)(r % oh), ox, count);
+			ox += count;
+		}
+	}
+}
+
 /* Images [b0, b1): dx for them (cleared first; NULL to skip) and their
  * share of the weight gradient, added to dtaps. */
 static void depthwise_backward(const struct ul_conv2d *c, const float *x, const float *taps, const float *dy, float *dx,
@@ -427,6 +522,30 @@ static void weight_grad(const struct ul_conv2d *c, const float *x, const float *
 	ul_parallel_for(p.pieces, weight_sum_piece, &p);
 }
 
+/* The transposed pass of a stride-1 conv (p->c its transposed conv, whose
+ * patches are dy's around each input pixel), piece i: per block of input
+ * pixels, the weight gradient in the transposed conv's tap-major order,
+ * x^T . patches, into the piece's own copy, and dx = patches . taps^T,
+ * from one patch build. */
+static void transposed_grad_piece(void *ctx, int i)
+{
+	const struct pass *p = ctx;
+	const struct ul_conv2d *t = p->c;
+	size_t begin, end, block = grad_rows(t), kk = cols(t), wf = weight_floats(t);
+	ul_parallel_piece(blocks(p->rows, block), p->pieces, i, &begin, &end);
+	float *patches = p->patches + (size_t)i * block * kk, *dtaps = p->dtaps + (size_t)i * wf;
+	for (size_t r0 = begin * block; r0 < end * block && r0 < p->rows; r0 += block) {
+		size_t r1 = p->rows - r0 < block ? p->rows : r0 + block;
+		im2col(t, p->dy, 0, r0, r1, patches);
+		cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, t->c_out, (int)kk, (int)(r1 - r0), 1.0f,
+			    p->x + r0 * t->c_out, t->c_out, patches, (int)kk, r0 == begin * block ? 0.0f : 1.0f, dtaps,
+			    (int)kk);
+		if (p->dx)
+			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(r1 - r0), t->c_out, (int)kk, 1.0f,
+				    patches, (int)kk, p->taps, (int)kk, 0.0f, p->dx + r0 * t->c_out, t->c_out);
+	}
+}
+
 /* Input gradient, piece i: its blocks of input rows, each from the
  * patches' gradient (dy . taps) for the output rows it draws on, made in
  * the piece's own part of the patch buffer. */
@@ -456,6 +575,14 @@ static void input_grad_piece(void *ctx, int i)
 	}
 }
 
+static void narrow_forward_piece(void *ctx, int i)
+{
+	const struct pass *p = ctx;
+	size_t begin, end;
+	ul_parallel_piece(p->rows, p->pieces, i, &begin, &end);
+	narrow_forward(p->c, p->x, p->taps, p->y, begin, end);
+}
+
 static void depthwise_forward_piece(void *ctx, int i)
 {
 	const struct pass *p = ctx;
@@ -475,6 +602,67 @@ static void depthwise_backward_piece(void *ctx, int i)
 	depthwise_backward(p->c, p->x, p->taps, p->dy, p->dx, dtaps, (int)begin, (int)end);
 }
 
+/* y = conv(x) of a narrow conv, the weights tap-major in taps, turned to
+ * (cols, out) in weights. */
+static void narrow_conv(const struct ul_conv2d *c, const float *x, const float *taps, float *y, float *weights)
+{
+	size_t kk = cols(c);
+	for (int o = 0; o < c->c_out; o++)
+		for (size_t j = 0; j < kk; j++)
+			weights[j * c->c_out + o] = taps[o * kk + j];
+	struct pass p = { .c = c, .x = x, .taps = weights, .y = y, .rows = (size_t)c->n * ul_conv2d_out_h(c) };
+	p.pieces = row_pieces(p.rows);
+	ul_parallel_for(p.pieces, narrow_forward_piece, &p);
+}
+
+/* y = conv(x) by patches, the weights tap-major in taps. */
+static void patch_forward(const struct ul_conv2d *c, const float *x, const float *taps, float *y, float *patches)
+{
+	struct pass p = { .c = c, .x = x, .taps = taps, .y = y, .patches = patches, .rows = (size_t)c->n * pixels_out(c) };
+	size_t blocks = (p.rows + block_rows(c) - 1) / block_rows(c);
+	p.pieces = (size_t)ul_parallel_threads() < blocks ? ul_parallel_threads() : (int)blocks;
+	for (p.group = 0; p.group < c->groups; p.group++)
+		ul_parallel_for(p.pieces, forward_piece, &p);
+}
+
+/* The transposed conv's weights tap-major: its filter ci, tap (ky, kx),
+ * channel o is the weight (o, ci, k-1-ky, k-1-kx). */
+static void to_transposed_taps(const struct ul_conv2d *c, const float *w, float *t)
+{
+	int kk = c->k * c->k;
+	for (int ci = 0; ci < c->c_in; ci++)
+		for (int tap = 0; tap < kk; tap++)
+			for (int o = 0; o < c->c_out; o++)
+				t[((size_t)ci * kk + tap) * c->c_out + o] = w[((size_t)o * c->c_in + ci) * kk + kk - 1 - tap];
+}
+
+static void add_from_transposed_taps(const struct ul_conv2d *c, const float *t, float *w)
+{
+	int kk = c->k * c->k;
+	for (int ci = 0; ci < c->c_in; ci++)
+		for (int tap = 0; tap < kk; tap++)
+			for (int o = 0; o < c->c_out; o++)
+				w[((size_t)o * c->c_in + ci) * kk + kk - 1 - tap] += t[((size_t)ci * kk + tap) * c->c_out + o];
+}
+
+/* Both gradients of a stride-1 conv in its transposed pass. */
+static void transposed_backward(const struct ul_conv2d *c, const float *x, const float *weight, const float *dy,
+				float *dx, float *dweight, float *workspace)
+{
+	struct ul_conv2d t = transposed(c);
+	size_t wf = weight_floats(c);
+	float *taps = workspace, *dtaps = taps + wf, *pieces = dtaps + wf;
+	struct pass p = { .c = &t, .x = x, .taps = taps, .dy = dy, .dx = dx, .dtaps = pieces, .y = dtaps,
+			  .patches = pieces + (size_t)grad_pieces(&t) * wf, .rows = (size_t)c->n * c->h * c->w,
+			  .pieces = grad_pieces(&t) };
+	to_transposed_taps(c, weight, taps);
+	ul_parallel_for(p.pieces, transposed_grad_piece, &p);
+	memset(dtaps, 0, sizeof *dtaps * wf);
+	p.pieces = row_pieces(wf);
+	ul_parallel_for(p.pieces, weight_sum_piece, &p);
+	add_from_transposed_taps(c, dtaps, dweight);
+}
+
 void ul_conv2d_forward(const struct ul_conv2d *c, const float *x, const float *weight, const float *bias, float *y,
 		       float *workspace)
 {
@@ -483,18 +671,15 @@ void ul_conv2d_forward(const struct ul_conv2d *c, const float *x, const float *w
 		ul_gemm(false, true, c->n * (int)pixels_out(c), c->c_out, c->c_in, 1.0f, x, c->c_in, weight, c->c_in, 0.0f,
 			y, c->c_out);
 	} else {
-		struct pass p = { .c = c, .x = x, .taps = workspace, .y = y, .patches = workspace + 2 * weight_floats(c) };
 		to_tap_major(c, weight, workspace);
-		if (depthwise(c)) {
-			p.rows = (size_t)c->n * ul_conv2d_out_h(c);
+		if (narrow(c)) {
+			narrow_conv(c, x, workspace, y, workspace + weight_floats(c));
+		} else if (depthwise(c)) {
+			struct pass p = { .c = c, .x = x, .taps = workspace, .y = y, .rows = (size_t)c->n * ul_conv2d_out_h(c) };
 			p.pieces = row_pieces(p.rows);
 			ul_parallel_for(p.pieces, depthwise_forward_piece, &p);
 		} else {
-			p.rows = (size_t)c->n * pixels_out(c);
-			size_t blocks = (p.rows + block_rows(c) - 1) / block_rows(c);
-			p.pieces = (size_t)ul_parallel_threads() < blocks ? ul_parallel_threads() : (int)blocks;
-			for (p.group = 0; p.group < c->groups; p.group++)
-				ul_parallel_for(p.pieces, forward_piece, &p);
+			patch_forward(c, x, workspace, y, workspace + 2 * weight_floats(c));
 		}
 	}
 	if (bias)
@@ -509,6 +694,10 @@ void ul_conv2d_backward(const struct ul_conv2d *c, const float *x, const float *
 		sum_rows(dy, (size_t)c->n * pixels_out(c), c->c_out, dbias);
 	if (pointwise(c)) {
 		weight_grad(c, x, dy, dweight, workspace, NULL, weight, dx);
+		return;
+	}
+	if (by_transpose(c)) {
+		transposed_backward(c, x, weight, dy, dx, dweight, workspace);
 		return;
 	}
 	float *taps = workspace, *dtaps = workspace + wf, *scratch = dtaps + wf;

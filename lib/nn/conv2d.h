@@ -8,9 +8,13 @@
  * keeps together; every pass builds it a block of rows at a time, in
  * cache: forward multiplies it by the weights, backward sums the weight
  * gradient over it and, for the input gradient, makes the patches'
- * gradient a block at a time and gathers each input row from it. Every
- * pass is shared out over the thread pool (core/parallel.h) in pieces
- * whose sums do not depend on the number of threads. */
+ * gradient a block at a time and gathers each input row from it. A
+ * stride-1 conv with no more outputs than inputs instead takes both
+ * gradients from its transposed conv's patches (dy's, the kernel
+ * flipped); convs with 16 or 32 output channels run forward as a direct
+ * loop. Every pass is
+ * shared out over the thread pool (core/parallel.h) in pieces whose sums
+ * do not depend on the number of threads. */
 #ifndef UL_NN_CONV2D_H
 #define UL_NN_CONV2D_H
 

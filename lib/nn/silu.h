@@ -33,7 +33,8 @@ static inline float ul_madd(float a, float b, float c)
 /* e^a for a <= 0, within 2 ulp, down into the subnormal floats, in plain
  * arithmetic the compiler vectorises (libm's expf is a call per element):
  * a = k ln2 + r with |r| <= ln2/2, e^r by its Taylor series to r^7, and
- * 2^k as two normal halves, so their product rounds once to a subnormal. */
+ * 2^k as 2^(k+64), exact and normal for k >= -190, times 2^-64, so the
+ * product rounds once to a subnormal. */
 static inline float ul_exp_nonpositive(float a)
 {
 	a = a < -127.0f ? -127.0f : a;  /* e^-127 rounds to 0 in float */
@@ -47,8 +48,7 @@ static inline float ul_exp_nonpositive(float a)
 	p = ul_madd(p, r, 0.5f);
 	p = ul_madd(p, r, 1);
 	p = ul_madd(p, r, 1);
-	int32_t half = (int32_t)k / 2;
-	return p * ul_pow2i(half) * ul_pow2i((int32_t)k - half);
+	return p * ul_pow2i((int32_t)k + 64) * 0x1p-64f;
 }
 
 /* exp only ever sees -|x|, so it cannot overflow for large |x|. */

@@ -271,5 +271,11 @@ int main(void)
 	run((struct ul_conv2d){ .n = 1, .h = 6, .w = 6, .c_in = 4, .c_out = 6, .k = 3, .stride = 2, .pad = 1, .groups = 2 }, "2 groups s2");
 	run((struct ul_conv2d){ .n = 1, .h = 8, .w = 8, .c_in = 2, .c_out = 3, .k = 5, .stride = 1, .pad = 2, .groups = 1 }, "5x5");
 	run((struct ul_conv2d){ .n = 1, .h = 3, .w = 3, .c_in = 2, .c_out = 2, .k = 3, .stride = 1, .pad = 0, .groups = 1 }, "no padding, 1x1 output");
+	/* the direct loop of few output channels, and the transposed pass of
+	 * a stride-1 conv with fewer outputs than inputs */
+	run((struct ul_conv2d){ .n = 2, .h = 7, .w = 6, .c_in = 3, .c_out = 32, .k = 3, .stride = 2, .pad = 1, .groups = 1 }, "RGB stem 3x3 s2");
+	run((struct ul_conv2d){ .n = 2, .h = 5, .w = 4, .c_in = 6, .c_out = 3, .k = 3, .stride = 1, .pad = 1, .groups = 1 }, "3x3 s1, fewer outputs");
+	run((struct ul_conv2d){ .n = 2, .h = 6, .w = 9, .c_in = 16, .c_out = 32, .k = 3, .stride = 1, .pad = 1, .groups = 1 }, "3x3 s1, 16 to 32");
+	pieces((struct ul_conv2d){ .n = 3, .h = 21, .w = 19, .c_in = 3, .c_out = 16, .k = 3, .stride = 2, .pad = 1, .groups = 1 }, "RGB stem in pieces");
 	return done_testing();
 }
