@@ -404,8 +404,9 @@ static int report(struct ul_ledger *l, const char *run, bool csv)
 			static const char *const keys[] = { "run", "epoch", "seconds", "usd", NULL };
 			jv per_epoch = jv_object_get(jv_copy(bill), jv_string("per_epoch"));
 			jv_array_foreach(per_epoch, k, e) {
-				csv_row(jv_object_set(e, jv_string("run"), jv_copy(name)), keys);
-				jv_free(e);
+				jv row = jv_object_set(e, jv_string("run"), jv_copy(name));
+				csv_row(row, keys);
+				jv_free(row);
 			}
 			jv_free(per_epoch);
 			jv total = jv_object_set(jv_object(), jv_string("run"), jv_copy(name));

@@ -686,7 +686,7 @@ static int fine_tune(struct run *r, jv facts, jv *err)
 		return 0;  /* from scratch, as a YAML model is in Ultralytics */
 	}
 	struct ul_checkpoint c;
-	jv skipped = jv_array();
+	jv skipped = jv_null();
 	int rc = ul_checkpoint_open(&c, jv_string_value(from), err);
 	if (!rc) {
 		rc = ul_checkpoint_load_weights(&c, &r->t, &skipped, err);

@@ -28,13 +28,21 @@ cp "$UL_DATASETS/coco8/images/train/"*.jpg "$tmp/srv/"
 mkfifo "$tmp/port1" "$tmp/port2"
 python3 "$UL_ROOT/tests/servers/httpd.py" "$tmp/srv" >"$tmp/port1" &
 httpd=$!
-python3 "$UL_ROOT/tests/servers/platform.py" >"$tmp/port2" &
-platform=$!
+platform=
 trap 'kill $httpd $platform 2>/dev/null; rm -rf "$tmp"' EXIT
 read -r port1 <"$tmp/port1"
-read -r port2 <"$tmp/port2"
 sed "s|BASE|http://127.0.0.1:$port1|" "$tmp/srv/pets.ndjson.in" >"$tmp/srv/pets.ndjson"
-export UL_PLATFORM_URL=http://127.0.0.1:$port1 UL_PLATFORM_API_URL=http://127.0.0.1:$port2/api/webhooks
+export UL_PLATFORM_URL=http://127.0.0.1:$port1
+
+# The webhooks' server starts when ul-push's page comes, since a server
+# stops after 60 idle seconds, fewer than the pages before it take.
+start_platform()
+{
+	python3 "$UL_ROOT/tests/servers/platform.py" >"$tmp/port2" &
+	platform=$!
+	read -r port2 <"$tmp/port2"
+	export UL_PLATFORM_API_URL=http://127.0.0.1:$port2/api/webhooks
+}
 
 # blocks PAGE: writes each example block of PAGE to $tmp/blocks/NAME.N.sh,
 # roff escapes undone, and prints their paths.
@@ -57,6 +65,7 @@ blocks()
 cd "$work" || exit 1
 for page in ul-fetch.1 ul-validate.1 ul-train.1 ul-estimate.1 ul-meter.1 ul-push.1; do
 	src=$UL_ROOT/share/man/man1/$page
+	[ "$page" = ul-push.1 ] && start_platform
 	count=0
 	for block in $(blocks "$src"); do
 		count=$((count + 1))

@@ -127,6 +127,7 @@ r1,1,3600.000,0.590000
 r1,2,1.500,0.000246
 r1,3,1.500,0.000246
 r1,total,3603.000,0.590492" "format=csv: a row per epoch and the total GPU time and cost"
+is "$rc:$(err)" "0:" "and exits 0 with nothing on stderr (under SAN: nothing leaked)"
 run "$METER" report </dev/null
 is "$(jq -r .run "$tmp/out" | tr '\n' ' ')" "r1 r2 " "report: every run"
 run "$METER" report run=nope </dev/null
