@@ -38,7 +38,8 @@ for block in "$tmp/blocks/"*.sh; do
 		if [ "$(numbers "$tmp/out")" = "$(numbers "$expected")" ]; then
 			pass "README block $count prints what the README shows"
 		else
-			fail "README block $count prints what the README shows" "it printed:" "$(cat "$tmp/out")"
+			fail "README block $count prints what the README shows" "it printed:" "$(cat "$tmp/out")" \
+				"its stderr ended:" "$(tail -n 15 "$tmp/err")"
 		fi
 	fi
 done
