@@ -5,6 +5,7 @@
 #   make check           every test that needs no GPU, through prove
 #   make check SAN=1     the same, built with ASan and UBSan
 #   make bench           benchmarks, printed as ratios to baselines
+#   make check-gpu       the CUDA backend against the CPU's, on a GPU machine
 #   make install         PREFIX=/usr/local, DESTDIR= for staging
 #   make deps            install the Debian packages (make does it when needed)
 #   make clean
@@ -53,8 +54,9 @@ DRIVERS    := $(patsubst %.c,$(O)/%,$(sort $(wildcard tests/drivers/*.c)))
 BENCHES    := $(patsubst %.c,$(O)/%,$(sort $(wildcard tests/bench/*.c)))
 CLI_TESTS  := $(sort $(wildcard tests/cli/*.t))
 MAN_PAGES  := $(sort $(wildcard share/man/man*/*.[1-9]))
+GPU_TESTS  := $(patsubst %.c,$(O)/%,$(sort $(wildcard tests/gpu/*.c)))
 
-.PHONY: all check bench demo install uninstall clean deps FORCE
+.PHONY: all check check-gpu bench demo install uninstall clean deps FORCE
 all: $(LIBUL) $(TOOLS)
 
 # --- dependencies and the CUDA probe ---------------------------------------
@@ -92,10 +94,10 @@ endif
 # Rewritten only when its content changes, so a rebuild stays small.
 $(O)/ul_config.h: FORCE
 	@mkdir -p $(@D)
-	@printf '#define UL_VERSION "%s"\n#define UL_BUILD_FEATURES "%s"\n#define UL_HAVE_CUDA %d\n#define UL_DATADIR "%s"\n' \
-		'$(VERSION)' '$(FEATURES)' $(if $(filter 1,$(CUDA_FOUND)),$(if $(filter 0,$(CUDA)),0,1),0) '$(PREFIX)/share/ul' >$@.tmp
+	@printf '#define UL_VERSION "%s"\n#define UL_BUILD_FEATURES "%s"\n#define UL_HAVE_CUDA %d\n#define UL_DATADIR "%s"\n#define UL_CUDA_PLUGIN_BUILT "%s"\n' \
+		'$(VERSION)' '$(FEATURES)' $(if $(CUDA_PLUGIN),1,0) '$(PREFIX)/share/ul' '$(CURDIR)/$(O)/ul-cuda.so' >$@.tmp
 	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
-$(O)/lib/core/version.o $(O)/lib/core/share.o: $(O)/ul_config.h
+$(O)/lib/core/version.o $(O)/lib/core/share.o $(O)/lib/nn/backend_open.o: $(O)/ul_config.h
 
 # --- compiling ---------------------------------------------------------------
 
@@ -112,22 +114,49 @@ $(O)/manual/%.c: share/man/man1/%.1 mk/manual-c
 	@mkdir -p $(@D)
 	sh mk/manual-c $< >$@.tmp && mv $@.tmp $@
 
+# Programs export their symbols (-rdynamic): the CUDA plugin takes the
+# engine's shape functions from the program that loads it.
 $(TOOLS): $(BINDIR)/%: $(O)/bin/%.o $(O)/manual/%.o $(LIBUL)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) -rdynamic -o $@ $^ $(LDLIBS) -ldl
 
-$(UNIT) $(DRIVERS) $(BENCHES): $(O)/%: $(O)/%.o $(LIBUL)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+$(UNIT) $(DRIVERS) $(BENCHES) $(GPU_TESTS): $(O)/%: $(O)/%.o $(LIBUL)
+	$(CC) $(ALL_CFLAGS) -rdynamic -o $@ $^ $(LDLIBS) -ldl
 
--include $(LIB_OBJ:.o=.d) $(patsubst %,%.d,$(UNIT) $(DRIVERS) $(BENCHES)) $(patsubst $(BINDIR)/%,$(O)/bin/%.d,$(TOOLS))
+-include $(LIB_OBJ:.o=.d) $(patsubst %,%.d,$(UNIT) $(DRIVERS) $(BENCHES) $(GPU_TESTS)) $(patsubst $(BINDIR)/%,$(O)/bin/%.d,$(TOOLS))
+
+# --- the CUDA backend ----------------------------------------------------------
+
+# ul-cuda.so, loaded at run time only when a GPU is asked for. Machine code
+# for Ampere (sm_80) and Hopper (sm_90), and PTX that later GPUs compile.
+ifeq ($(CUDA_FOUND)$(filter 0,$(CUDA)),1)
+CUDA_SRC    := $(sort $(wildcard lib/cuda/*.cu))
+CUDA_OBJ    := $(CUDA_SRC:%.cu=$(O)/%.o)
+CUDA_PLUGIN := $(O)/ul-cuda.so
+CUDA_ARCHS  := -gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=[sm_90,compute_90]
+NVCCFLAGS   := -std=c++17 -O2 -MMD -MP $(CUDA_ARCHS) -Xcompiler -fPIC,-Wall,-Wextra $(if $(filter 1,$(WERROR)),-Werror all-warnings)
+
+$(O)/lib/cuda/%.o: lib/cuda/%.cu | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(NVCC) $(NVCCFLAGS) -Ilib -I$(O) -c -o $@ $<
+
+$(CUDA_PLUGIN): $(CUDA_OBJ)
+	$(NVCC) $(CUDA_ARCHS) -shared -o $@ $^ -Xlinker -rpath,$(CUDA_HOME)/lib64 -L$(CUDA_HOME)/lib64 -lcudnn -lcublas -lcudart
+all: $(CUDA_PLUGIN)
+-include $(CUDA_OBJ:.o=.d)
+endif
 
 # --- tests -------------------------------------------------------------------
 
 # Unit tests are C programs and CLI tests shell scripts; both speak TAP.
-check: all $(UNIT) $(DRIVERS) $(BENCHES)
+check: all $(UNIT) $(DRIVERS) $(BENCHES) $(GPU_TESTS)
 	UL_ROOT=$(CURDIR) UL_DATASETS=$(DATASETS) UL_BIN=$(abspath $(BINDIR)) UL_DRIVERS=$(abspath $(O)/tests/drivers) UL_SAN=$(SAN) \
 	UL_SHARE=$(CURDIR)/share/ul \
 		prove --exec '' -j2 $(UNIT) $(CLI_TESTS)
+
+# On a GPU machine: each CUDA op against the CPU's, as a pass/fail table.
+check-gpu: all $(GPU_TESTS)
+	tests/gpu/run $(GPU_TESTS)
 
 # Speed lives here, never in timed tests: ratios against baselines of the same run.
 # PEER= the folder holding Ultralytics' source times it beside the engine
@@ -155,6 +184,7 @@ demo: all
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/ul
 	$(if $(TOOLS),install -m 755 $(TOOLS) $(DESTDIR)$(PREFIX)/bin/)
+	$(if $(CUDA_PLUGIN),install -D -m 755 $(CUDA_PLUGIN) $(DESTDIR)$(PREFIX)/lib/ul/ul-cuda.so)
 	if [ -d share/ul ]; then cp -R share/ul/. $(DESTDIR)$(PREFIX)/share/ul/; fi
 	for page in $(MAN_PAGES); do \
 		section=$${page##*.}; \
@@ -165,7 +195,7 @@ install: all
 uninstall:
 	rm -f $(patsubst $(BINDIR)/%,$(DESTDIR)$(PREFIX)/bin/%,$(TOOLS))
 	rm -f $(patsubst share/man/%,$(DESTDIR)$(PREFIX)/share/man/%,$(MAN_PAGES))
-	rm -rf $(DESTDIR)$(PREFIX)/share/ul
+	rm -rf $(DESTDIR)$(PREFIX)/share/ul $(DESTDIR)$(PREFIX)/lib/ul
 
 clean:
 	rm -rf build $(patsubst bin/%.c,bin/%,$(wildcard bin/*.c))

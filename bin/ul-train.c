@@ -45,6 +45,7 @@
 #include "data/dataset_spec.h"
 #include "data/fetch.h"
 #include "data/loader.h"
+#include "nn/backend_open.h"
 #include "train/checkpoint.h"
 #include "train/run_dir.h"
 #include "train/trainer.h"
@@ -871,12 +872,17 @@ static int train(struct run *r)
 		return failed(r, "param_unsupported", err, NULL);
 	}
 	jv device = jv_object_get(jv_copy(r->args), jv_string("device"));
-	bool cpu = jv_get_kind(device) != JV_KIND_STRING || !strcmp(jv_string_value(device), "cpu");
-	jv_free(device);
-	if (!cpu) {
+	if (jv_get_kind(device) == JV_KIND_STRING && strcmp(jv_string_value(device), "cpu")) {
+		/* a GPU: its backend loads, or says what is missing */
+		const struct ul_backend *gpu;
+		if (ul_backend_open(jv_string_value(device), &gpu, &err) == 0)
+			err = jv_invalid_with_msg(jv_string_fmt("device=%s: the CUDA backend found the GPU, but ul-train does not "
+								"run its training step there yet", jv_string_value(device)));
+		jv_free(device);
 		jv_free(task);
-		return failed(r, "device", jv_invalid_with_msg(jv_string("training on a GPU is not built yet")), "device=cpu");
+		return failed(r, "device", err, "device=cpu");
 	}
+	jv_free(device);
 	r->best_fitness = NAN;
 	if (prepare(r, &err)) {
 		jv_free(task);

@@ -1,9 +1,40 @@
 #include "nn/backend.h"
 
+#include <stdlib.h>
+#include <string.h>
+
 #include "nn/concat.h"
+
+static void *host_alloc(size_t bytes)
+{
+	return malloc(bytes ? bytes : 1);
+}
+
+static void host_copy(void *dst, const void *src, size_t bytes)
+{
+	memcpy(dst, src, bytes);
+}
+
+static void host_zero(size_t n, float *x)
+{
+	memset(x, 0, sizeof *x * n);
+}
+
+/* The CPU's ops are done when they return. */
+static int host_sync(char *why, size_t size)
+{
+	(void)why, (void)size;
+	return 0;
+}
 
 const struct ul_backend ul_cpu_backend = {
 	.name = "cpu",
+	.alloc = host_alloc,
+	.release = free,
+	.to_device = host_copy,
+	.to_host = host_copy,
+	.zero = host_zero,
+	.sync = host_sync,
 	.conv2d_forward = ul_conv2d_forward,
 	.conv2d_backward = ul_conv2d_backward,
 	.batchnorm_forward_train = ul_batchnorm_forward_train,

@@ -3,8 +3,11 @@
  * with kernels over device memory. Modules compose ops only through
  * ul_ops, so swapping the table moves the whole network; shape arithmetic
  * (output sizes, workspace sizes) stays plain functions, the same on every
- * backend. Memory is the caller's; the first GPU backend adds allocation
- * and copies to the table, for the net's arena and the weights. */
+ * backend. Every pointer an op takes is the backend's own memory, made by
+ * its alloc and filled by its copies: the host's for the CPU, the
+ * device's for CUDA (lib/cuda, a plugin that nn/backend_open.h loads). A
+ * GPU backend queues its ops; sync waits for them and says whether any
+ * failed. */
 #ifndef UL_NN_BACKEND_H
 #define UL_NN_BACKEND_H
 
@@ -22,6 +25,14 @@
 
 struct ul_backend {
 	const char *name;
+	/* memory: NULL when out of it; copies are whole and in order */
+	void *(*alloc)(size_t bytes);
+	void (*release)(void *p);
+	void (*to_device)(void *dst, const void *host, size_t bytes);
+	void (*to_host)(void *host, const void *src, size_t bytes);
+	void (*zero)(size_t n, float *x);
+	/* waits for every op queued; 0, or -1 with why filled in */
+	int (*sync)(char *why, size_t size);
 	void (*conv2d_forward)(const struct ul_conv2d *c, const float *x, const float *weight, const float *bias, float *y,
 			       float *workspace);
 	void (*conv2d_backward)(const struct ul_conv2d *c, const float *x, const float *weight, const float *dy, float *dx,

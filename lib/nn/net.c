@@ -359,7 +359,7 @@ static float *grad_target(struct ul_net *net, int j, bool adds)
 	if (!*filled) {
 		*filled = true;
 		if (adds)
-			memset(dy, 0, sizeof(float) * n);
+			ul_ops->zero(n, dy);
 		return dy;
 	}
 	return adds ? dy : net->scratch;
@@ -389,7 +389,7 @@ static void backward_layer(struct ul_net *net, int i)
 	const float *x = input_of(net, net->images, L->from[0]);
 	int f = L->from[0];
 	if (N->kind != DETECT && !N->filled)
-		memset(N->dy, 0, sizeof(float) * out_floats(N));  /* nothing consumed this output */
+		ul_ops->zero(out_floats(N), N->dy);  /* nothing consumed this output */
 	if (N->kind == DETECT) {
 		const float *x3[UL_HEAD_LEVELS];
 		float *dx3[UL_HEAD_LEVELS];

@@ -110,7 +110,7 @@ void ul_proto26_forward(const struct ul_proto26 *p, const float *const *x, float
 	struct layout l = lay_out(p, saved, train);
 	size_t nfeat = in_size(&p->fuse);
 	float *upsampled = workspace + inner(p);
-	memcpy(l.feat, x[0], sizeof *l.feat * nfeat);
+	ul_ops->channels_copy(1, (int)nfeat, x[0], (int)nfeat, l.feat, (int)nfeat);
 	for (int i = 0; i < 2; i++) {
 		struct ul_upsample up = refine_up(p, i);
 		ul_conv_module_forward(&p->refine[i], x[i + 1], l.refined[i], l.refine_saved[i], workspace, train);

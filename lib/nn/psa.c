@@ -132,6 +132,6 @@ void ul_psablock_backward(const struct ul_psablock *b, const float *x, const flo
 	ul_ops->add(d, dy, da);
 	/* a = x + attn(x) */
 	ul_psa_attention_backward(&b->attn, x, l.attn, da, d_attn, workspace);
-	for (size_t i = 0; i < d; i++)
-		dx[i] = d_attn[i] + da[i];
+	ul_ops->channels_copy(1, (int)d, da, (int)d, dx, (int)d);
+	ul_ops->add(d, d_attn, dx);
 }

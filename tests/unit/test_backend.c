@@ -7,6 +7,7 @@
 
 #include "core/yaml_load.h"
 #include "nn/backend.h"
+#include "nn/backend_open.h"
 #include "nn/init.h"
 #include "nn/net.h"
 #include "numeric.h"
@@ -139,5 +140,30 @@ int main(void)
 	ok(!memcmp(out_cpu, out_counted, sizeof(float) * nout) && !memcmp(grads_cpu, grads_counted, sizeof(float) * nparams),
 	   "and the same outputs and gradients, bit for bit");
 	free(out_cpu), free(out_counted), free(grads_cpu), free(grads_counted);
+
+	/* device names as ul-train takes them */
+	is_int(ul_backend_gpu_index("cpu"), -1, "cpu is the CPU");
+	is_int(ul_backend_gpu_index("0"), 0, "0 is the first GPU");
+	is_int(ul_backend_gpu_index("cuda"), 0, "so is cuda");
+	is_int(ul_backend_gpu_index("cuda:3"), 3, "cuda:3 the fourth");
+	const char *not_devices[] = { "", "mps", "cuda:", "cuda:x", "-1", "0,1", "1.5", "99999999999", "gpu" };
+	for (size_t i = 0; i < sizeof not_devices / sizeof *not_devices; i++)
+		is_int(ul_backend_gpu_index(not_devices[i]), -2, "'%s' names no device", not_devices[i]);
+	const struct ul_backend *b = NULL;
+	jv err = jv_invalid();
+	ok(ul_backend_open("cpu", &b, &err) == 0 && b == &ul_cpu_backend, "cpu opens the CPU's table");
+	ok(ul_backend_open("tpu", &b, &err) == -1 && jv_invalid_has_msg(jv_copy(err)), "tpu is refused with a message");
+	jv_free(err);
+
+	/* the CPU's memory slots: host memory, plain copies */
+	float host[4] = { 1, 2, 3, 4 }, back[4];
+	float *mem = ul_cpu_backend.alloc(sizeof host);
+	ul_cpu_backend.to_device(mem, host, sizeof host);
+	ul_cpu_backend.zero(2, mem);
+	ul_cpu_backend.to_host(back, mem, sizeof back);
+	char why[64];
+	ok(back[0] == 0 && back[1] == 0 && back[2] == 3 && back[3] == 4 && ul_cpu_backend.sync(why, sizeof why) == 0,
+	   "alloc, copies, zero and sync on the CPU");
+	ul_cpu_backend.release(mem);
 	return done_testing();
 }
