@@ -871,16 +871,19 @@ static int train(struct run *r)
 		jv_free(task);
 		return failed(r, "param_unsupported", err, NULL);
 	}
+	/* the device's backend runs every net from here on; a GPU's loads, or
+	 * says what is missing */
 	jv device = jv_object_get(jv_copy(r->args), jv_string("device"));
-	if (jv_get_kind(device) == JV_KIND_STRING && strcmp(jv_string_value(device), "cpu")) {
-		/* a GPU: its backend loads, or says what is missing */
-		const struct ul_backend *gpu;
-		if (ul_backend_open(jv_string_value(device), &gpu, &err) == 0)
-			err = jv_invalid_with_msg(jv_string_fmt("device=%s: the CUDA backend found the GPU, but ul-train does not "
-								"run its training step there yet", jv_string_value(device)));
-		jv_free(device);
-		jv_free(task);
-		return failed(r, "device", err, "device=cpu");
+	char lock_name[32] = "cpu";
+	if (jv_get_kind(device) == JV_KIND_STRING) {
+		int gpu = ul_backend_gpu_index(jv_string_value(device));
+		if (ul_backend_open(jv_string_value(device), &ul_ops, &err)) {
+			jv_free(device);
+			jv_free(task);
+			return failed(r, "device", err, "device=cpu");
+		}
+		if (gpu >= 0)
+			snprintf(lock_name, sizeof lock_name, "cuda%d", gpu);
 	}
 	jv_free(device);
 	r->best_fitness = NAN;
@@ -891,10 +894,10 @@ static int train(struct run *r)
 	if (!number(r->args, "verbose", 1))
 		ul_human_set_quiet(true);  /* verbose=false: the records only, as quiet=true */
 	struct ul_device_lock lock;
-	int got = ul_device_lock_open(&lock, "cpu", &err) ? -1 : ul_device_lock_try(&lock, &err);
+	int got = ul_device_lock_open(&lock, lock_name, &err) ? -1 : ul_device_lock_try(&lock, &err);
 	if (got == 0) {
 		char why[96];
-		snprintf(why, sizeof why, "waiting for the cpu, which run %d holds", (int)lock.holder);
+		snprintf(why, sizeof why, "waiting for the %s, which run %d holds", lock_name, (int)lock.holder);
 		status(r, "pending", why);
 		got = ul_device_lock_wait(&lock, &err);
 		if (got == 1) {

@@ -2,7 +2,10 @@
  * and cuDNN handles bound to it, and the first failure since the last
  * sync. Ops return nothing (the backend table's contract), so a failed
  * launch or library call is kept here and reported by the table's sync,
- * the first place the host waits anyway. */
+ * the first place the host waits anyway. One thread calls the backend
+ * (the trainer's and the validator's): the ops' caches and scratch
+ * buffers are not shared between threads, and the device is the one that
+ * thread selected. */
 #ifndef UL_CUDA_CONTEXT_H
 #define UL_CUDA_CONTEXT_H
 

@@ -4,8 +4,8 @@
  * Activations are NHWC (cuDNN's CUDNN_TENSOR_NHWC); weights stay in
  * PyTorch's layout, which is cuDNN's NCHW filter format, (out, in/groups,
  * k, k). Each shape gets its descriptors once, and for each pass the first
- * deterministic algorithm cuDNN's heuristics offer whose workspace fits,
- * kept in a small cache. A transposed conv is the input gradient of the conv that maps its
+ * algorithm cuDNN's heuristics offer whose workspace fits (deterministic
+ * ones first), kept in a small cache. A transposed conv is the input gradient of the conv that maps its
  * output back to its input, with the same weight: its forward is that
  * conv's backward-data, its backward that conv's forward (dx) and
  * backward-filter (dweight). Kernels here add the bias and sum its
@@ -110,11 +110,14 @@ static struct plan *plan_of(const struct ul_conv2d *c)
 	return p;
 }
 
-/* An offer cuDNN can run in the workspace allowed, and that gives the same
- * bits every run (no atomics), so a seeded run repeats as the CPU's does. */
-static bool usable(cudnnStatus_t status, size_t memory, cudnnDeterminism_t determinism)
+/* An offer cuDNN can run in the workspace allowed, in true fp32, and (in
+ * the first round) that gives the same bits every run (no atomics), so a
+ * seeded run repeats as the CPU's does; a shape with no such offer takes
+ * the best of the others in a second round. */
+static bool usable(cudnnStatus_t status, size_t memory, cudnnMathType_t math, cudnnDeterminism_t determinism, int round)
 {
-	return status == CUDNN_STATUS_SUCCESS && memory <= WORKSPACE_CAP && determinism == CUDNN_DETERMINISTIC;
+	return status == CUDNN_STATUS_SUCCESS && memory <= WORKSPACE_CAP && math == CUDNN_FMA_MATH &&
+	       (round > 0 || determinism == CUDNN_DETERMINISTIC);
 }
 
 /* The pass's algorithm: the first offer usable, ranked by cuDNN's
@@ -130,9 +133,10 @@ static int pick(struct plan *p, enum pass pass)
 		if (UL_CUDNN(cudnnGetConvolutionForwardAlgorithm_v7(dnn, p->x, p->w, p->conv, p->y,
 								     CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &found, offers)))
 			return -1;
-		for (int i = 0; i < found && algo < 0; i++)
-			if (usable(offers[i].status, offers[i].memory, offers[i].determinism))
-				algo = offers[i].algo;
+		for (int round = 0; round < 2 && algo < 0; round++)
+			for (int i = 0; i < found && algo < 0; i++)
+				if (usable(offers[i].status, offers[i].memory, offers[i].mathType, offers[i].determinism, round))
+					algo = offers[i].algo;
 		if (algo >= 0 &&
 		    UL_CUDNN(cudnnGetConvolutionForwardWorkspaceSize(dnn, p->x, p->w, p->conv, p->y,
 								     (cudnnConvolutionFwdAlgo_t)algo, &bytes)))
@@ -143,9 +147,10 @@ static int pick(struct plan *p, enum pass pass)
 									 CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, &found,
 									 offers)))
 			return -1;
-		for (int i = 0; i < found && algo < 0; i++)
-			if (usable(offers[i].status, offers[i].memory, offers[i].determinism))
-				algo = offers[i].algo;
+		for (int round = 0; round < 2 && algo < 0; round++)
+			for (int i = 0; i < found && algo < 0; i++)
+				if (usable(offers[i].status, offers[i].memory, offers[i].mathType, offers[i].determinism, round))
+					algo = offers[i].algo;
 		if (algo >= 0 &&
 		    UL_CUDNN(cudnnGetConvolutionBackwardDataWorkspaceSize(dnn, p->w, p->y, p->conv, p->x,
 									  (cudnnConvolutionBwdDataAlgo_t)algo, &bytes)))
@@ -156,9 +161,10 @@ static int pick(struct plan *p, enum pass pass)
 									   CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT,
 									   &found, offers)))
 			return -1;
-		for (int i = 0; i < found && algo < 0; i++)
-			if (usable(offers[i].status, offers[i].memory, offers[i].determinism))
-				algo = offers[i].algo;
+		for (int round = 0; round < 2 && algo < 0; round++)
+			for (int i = 0; i < found && algo < 0; i++)
+				if (usable(offers[i].status, offers[i].memory, offers[i].mathType, offers[i].determinism, round))
+					algo = offers[i].algo;
 		if (algo >= 0 &&
 		    UL_CUDNN(cudnnGetConvolutionBackwardFilterWorkspaceSize(dnn, p->x, p->y, p->conv, p->w,
 									    (cudnnConvolutionBwdFilterAlgo_t)algo,
@@ -166,7 +172,7 @@ static int pick(struct plan *p, enum pass pass)
 			return -1;
 	}
 	if (algo < 0) {
-		ul_cuda_fail("conv2d", "cuDNN offers no deterministic fp32 algorithm for this shape within the workspace cap");
+		ul_cuda_fail("conv2d", "cuDNN offers no fp32 algorithm for this shape within the workspace cap");
 		return -1;
 	}
 	p->algo[pass] = algo;

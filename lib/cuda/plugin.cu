@@ -51,10 +51,12 @@ void *ul_cuda_scratch(struct ul_cuda_scratch *s, size_t bytes)
 	/* queued ops may still read the old block */
 	if (UL_CUDA_RT(cudaStreamSynchronize(ul_cuda.stream)))
 		return NULL;
-	cudaFree(s->p);
+	UL_CUDA_RT(cudaFree(s->p));
 	s->p = NULL, s->bytes = 0;
-	if (UL_CUDA_RT(cudaMalloc(&s->p, bytes)))
+	if (UL_CUDA_RT(cudaMalloc(&s->p, bytes))) {
+		cudaGetLastError();  /* recorded; not to be blamed on the next launch */
 		return NULL;
+	}
 	s->bytes = bytes;
 	return s->p;
 }
@@ -102,6 +104,7 @@ static int device_sync(char *why, size_t size)
 
 static const struct ul_backend cuda_backend = {
 	.name = "cuda",
+	.host_memory = false,
 	.alloc = device_alloc,
 	.release = device_release,
 	.to_device = to_device,
@@ -129,10 +132,16 @@ static const struct ul_backend cuda_backend = {
 	.global_avgpool_backward = ul_cuda_global_avgpool_backward,
 };
 
-/* The first failure of opening, in words a user can act on. */
+/* The first failure of opening, in words a user can act on; what was made
+ * is undone, so a later open starts clean. */
 static int refuse(char *why, size_t size, const char *what, const char *detail)
 {
 	snprintf(why, size, "%s (%s)", what, detail);
+	if (ul_cuda.dnn)
+		cudnnDestroy(ul_cuda.dnn);
+	if (ul_cuda.stream)
+		cudaStreamDestroy(ul_cuda.stream);
+	memset(&ul_cuda, 0, sizeof ul_cuda);
 	return -1;
 }
 
@@ -149,7 +158,7 @@ extern "C" __attribute__((visibility("default"))) int ul_cuda_open(int index, co
 		snprintf(have, sizeof have, "this machine has %d", count);
 		return refuse(why, size, "no such GPU", have);
 	}
-	if (ul_cuda.blas) {  /* opened before: one device per process */
+	if (ul_cuda.blas) {  /* opened before: one device per process, one thread calling */
 		if (index != ul_cuda.device)
 			return refuse(why, size, "one GPU per process", "another is already in use");
 		*backend = &cuda_backend;
@@ -167,10 +176,14 @@ extern "C" __attribute__((visibility("default"))) int ul_cuda_open(int index, co
 	if (dnn != CUDNN_STATUS_SUCCESS || (dnn = cudnnSetStream(ul_cuda.dnn, ul_cuda.stream)) != CUDNN_STATUS_SUCCESS)
 		return refuse(why, size, "cuDNN does not start", cudnnGetErrorString(dnn));
 	cublasHandle_t blas;
-	if (cublasCreate(&blas) != CUBLAS_STATUS_SUCCESS || cublasSetStream(blas, ul_cuda.stream) != CUBLAS_STATUS_SUCCESS)
+	if (cublasCreate(&blas) != CUBLAS_STATUS_SUCCESS)
 		return refuse(why, size, "cuBLAS does not start", "cublasCreate");
 	/* fp32 means fp32: no silent TF32 in cuBLAS */
-	cublasSetMathMode(blas, CUBLAS_DEFAULT_MATH);
+	if (cublasSetStream(blas, ul_cuda.stream) != CUBLAS_STATUS_SUCCESS ||
+	    cublasSetMathMode(blas, CUBLAS_PEDANTIC_MATH) != CUBLAS_STATUS_SUCCESS) {
+		cublasDestroy(blas);
+		return refuse(why, size, "cuBLAS does not start", "cublasSetStream or cublasSetMathMode");
+	}
 	ul_cuda.device = index;
 	ul_cuda.blas = blas;
 	*backend = &cuda_backend;

@@ -29,6 +29,7 @@ static int host_sync(char *why, size_t size)
 
 const struct ul_backend ul_cpu_backend = {
 	.name = "cpu",
+	.host_memory = true,
 	.alloc = host_alloc,
 	.release = free,
 	.to_device = host_copy,

@@ -11,6 +11,7 @@
 #ifndef UL_NN_BACKEND_H
 #define UL_NN_BACKEND_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,6 +26,7 @@
 
 struct ul_backend {
 	const char *name;
+	bool host_memory;  /* its memory is the host's: results are read in place */
 	/* memory: NULL when out of it; copies are whole and in order */
 	void *(*alloc)(size_t bytes);
 	void (*release)(void *p);

@@ -132,16 +132,16 @@ void ul_head_forward(const struct ul_head *h, struct ul_net *net, const float *c
 	struct ul_net_output *o = net->outputs;
 	for (int k = 0; k < UL_HEAD_BRANCHES; k++) {
 		const float *in = x[k % UL_HEAD_LEVELS];
-		ul_detect_level_forward(&h->detect[k], in, o[h->out[k][0]].data, o[h->out[k][1]].data, h->detect_saved[k],
+		ul_detect_level_forward(&h->detect[k], in, o[h->out[k][0]].dev_data, o[h->out[k][1]].dev_data, h->detect_saved[k],
 					net->workspace, train);
 		if (!h->has_extra)
 			continue;
 		/* sigma serves the loss only: eval skips it */
-		float *y[UL_HEAD_BRANCH_OUTS] = { o[h->out[k][2]].data, h->extra[k].nout > 1 && train ? o[h->out[k][3]].data : NULL };
+		float *y[UL_HEAD_BRANCH_OUTS] = { o[h->out[k][2]].dev_data, h->extra[k].nout > 1 && train ? o[h->out[k][3]].dev_data : NULL };
 		ul_head_branch_forward(&h->extra[k], in, y, h->extra_saved[k], net->workspace, train);
 	}
 	if (h->has_proto)
-		ul_proto26_forward(&h->proto, x, o[h->proto_out].data, train ? o[h->semseg_out].data : NULL, h->proto_saved,
+		ul_proto26_forward(&h->proto, x, o[h->proto_out].dev_data, train ? o[h->semseg_out].dev_data : NULL, h->proto_saved,
 				   net->workspace, train);
 }
 
@@ -151,14 +151,14 @@ void ul_head_backward(const struct ul_head *h, const struct ul_net *net, const f
 	const struct ul_net_output *o = net->outputs;
 	for (int k = 0; k < UL_HEAD_BRANCHES; k++) {
 		int l = k % UL_HEAD_LEVELS;
-		ul_detect_level_backward(&h->detect[k], x[l], h->detect_saved[k], o[h->out[k][0]].grad, o[h->out[k][1]].grad,
+		ul_detect_level_backward(&h->detect[k], x[l], h->detect_saved[k], o[h->out[k][0]].dev_grad, o[h->out[k][1]].dev_grad,
 					 dx[l], net->workspace);
 		if (!h->has_extra)
 			continue;
-		const float *dy[UL_HEAD_BRANCH_OUTS] = { o[h->out[k][2]].grad, h->extra[k].nout > 1 ? o[h->out[k][3]].grad : NULL };
+		const float *dy[UL_HEAD_BRANCH_OUTS] = { o[h->out[k][2]].dev_grad, h->extra[k].nout > 1 ? o[h->out[k][3]].dev_grad : NULL };
 		ul_head_branch_backward(&h->extra[k], x[l], h->extra_saved[k], dy, dx[l], net->workspace);
 	}
 	if (h->has_proto)
-		ul_proto26_backward(&h->proto, x, h->proto_saved, o[h->proto_out].grad, o[h->semseg_out].grad, dx,
+		ul_proto26_backward(&h->proto, x, h->proto_saved, o[h->proto_out].dev_grad, o[h->semseg_out].dev_grad, dx,
 				    net->workspace);
 }

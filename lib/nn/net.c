@@ -200,10 +200,35 @@ static int plan_memory(struct ul_net *net, struct ul_plan *p)
 	int head = L - 1;
 	for (int k = 0; net->layers[head].kind == DETECT && k < net->noutputs; k++) {
 		struct ul_net_output *o = &net->outputs[k];
-		rc |= ul_plan_add(p, output_floats(o), head, 2 * L + 1, &o->data);
-		rc |= ul_plan_add(p, output_floats(o), L, 2 * L - head, &o->grad);
+		rc |= ul_plan_add(p, output_floats(o), head, 2 * L + 1, &o->dev_data);
+		rc |= ul_plan_add(p, output_floats(o), L, 2 * L - head, &o->dev_grad);
 	}
 	return rc;
+}
+
+/* Where the host reads the outputs and writes their gradients: in place
+ * when the backend's memory is the host's, else copies, with the images'
+ * copy and the counters' 1 in the backend's memory. */
+static int host_copies(struct ul_net *net)
+{
+	for (int k = 0; k < net->noutputs; k++) {
+		struct ul_net_output *o = &net->outputs[k];
+		if (ul_ops->host_memory) {
+			o->data = o->dev_data, o->grad = o->dev_grad;
+		} else if (!(o->data = calloc(output_floats(o), sizeof(float))) ||
+			   !(o->grad = calloc(output_floats(o), sizeof(float)))) {
+			return -1;
+		}
+	}
+	static const float one = 1;
+	net->one = ul_ops->alloc(sizeof one);
+	if (!net->one)
+		return -1;
+	ul_ops->to_device(net->one, &one, sizeof one);
+	if (ul_ops->host_memory)
+		return 0;
+	net->dev_images = ul_ops->alloc(sizeof(float) * net->batch * net->h * net->w * net->graph->channels);
+	return net->dev_images ? 0 : -1;
 }
 
 int ul_net_create(struct ul_net *net, const struct ul_graph *g, const struct ul_weights *w, int batch, int h, int w_,
@@ -233,23 +258,27 @@ int ul_net_create(struct ul_net *net, const struct ul_graph *g, const struct ul_
 			net->workspace_floats = ul_size_max(net->workspace_floats, layer_workspace(&net->layers[i]));
 			net->scratch_floats = ul_size_max(net->scratch_floats, out_floats(&net->layers[i]));
 		}
-		net->arena = malloc(sizeof(float) * net->arena_floats);
-		net->workspace = malloc(sizeof(float) * (net->workspace_floats + 1));
-		net->scratch = malloc(sizeof(float) * (net->scratch_floats + 1));
+		net->arena = ul_ops->alloc(sizeof(float) * net->arena_floats);
+		net->workspace = ul_ops->alloc(sizeof(float) * (net->workspace_floats + 1));
+		net->scratch = ul_ops->alloc(sizeof(float) * (net->scratch_floats + 1));
 		if (!net->arena || !net->workspace || !net->scratch)
-			ul_bind_fail(&b, "out of memory for %zu MB of activations",
+			ul_bind_fail(&b, "out of %s memory for %zu MB of activations", ul_ops->name,
 				  (net->arena_floats + net->workspace_floats + net->scratch_floats) * sizeof(float) >> 20);
 		if (!b.failed)
 			ul_plan_bind(&p, net->arena);
 	}
 	ul_plan_free(&p);
+	if (!b.failed) {
+		const struct ul_net_layer *head = &net->layers[g->nlayers - 1];
+		if (head->kind != DETECT)
+			net->outputs[0].dev_data = head->y, net->outputs[0].dev_grad = head->dy;
+		if (host_copies(net))
+			ul_bind_fail(&b, "out of memory for the outputs");
+	}
 	if (b.failed) {
 		ul_net_free(net);
 		return -1;
 	}
-	const struct ul_net_layer *head = &net->layers[g->nlayers - 1];
-	if (head->kind != DETECT)
-		net->outputs[0].data = head->y, net->outputs[0].grad = head->dy;
 	return 0;
 }
 
@@ -259,9 +288,16 @@ void ul_net_free(struct ul_net *net)
 		if (net->layers[i].kind == C3K2)
 			free(net->layers[i].m.c3k2.m);
 	free(net->layers);
-	free(net->arena);
-	free(net->workspace);
-	free(net->scratch);
+	ul_ops->release(net->arena);
+	ul_ops->release(net->workspace);
+	ul_ops->release(net->scratch);
+	ul_ops->release(net->one);
+	ul_ops->release(net->dev_images);
+	for (int k = 0; k < net->noutputs; k++)
+		if (net->outputs[k].data != net->outputs[k].dev_data) {
+			free(net->outputs[k].data);
+			free(net->outputs[k].grad);
+		}
 	memset(net, 0, sizeof *net);
 }
 
@@ -285,19 +321,29 @@ static const float *input_of(const struct ul_net *net, const float *images, int 
 	return j < 0 ? images : net->layers[j].y;
 }
 
-/* PyTorch counts the training batches each BatchNorm has seen. */
+/* PyTorch counts the training batches each BatchNorm has seen; the
+ * counters are in the backend's memory, so its add does it. */
 static void count_batches(const struct ul_net *net)
 {
 	const struct ul_tensor_table *t = &net->graph->tensors;
 	for (size_t i = 0; i < t->n; i++)
 		if (t->specs[i].buffer && t->specs[i].ndim == 0)
-			net->weights->buffers[t->specs[i].offset] += 1;
+			ul_ops->add(1, net->one, net->weights->buffers + t->specs[i].offset);
+}
+
+static size_t image_bytes(const struct ul_net *net)
+{
+	return sizeof(float) * net->batch * net->h * net->w * net->graph->channels;
 }
 
 void ul_net_forward(struct ul_net *net, const float *images, bool train)
 {
 	const struct ul_graph *g = net->graph;
 	float *ws = net->workspace;
+	if (net->dev_images) {
+		ul_ops->to_device(net->dev_images, images, image_bytes(net));
+		images = net->dev_images;
+	}
 	net->images = images;
 	for (int i = 0; i < g->nlayers; i++) {
 		const struct ul_layer *L = &g->layers[i];
@@ -328,6 +374,8 @@ void ul_net_forward(struct ul_net *net, const float *images, bool train)
 	}
 	if (train)
 		count_batches(net);
+	for (int k = 0; net->dev_images && k < net->noutputs; k++)
+		ul_ops->to_host(net->outputs[k].data, net->outputs[k].dev_data, output_floats(&net->outputs[k]) * sizeof(float));
 }
 
 /* Where a consumer writes the gradient of layer j's output. The first
@@ -432,6 +480,8 @@ void ul_net_backward(struct ul_net *net)
 		net->layers[i].filled = false;
 	net->dimages_filled = false;
 	net->layers[L - 1].filled = true;  /* the head's gradient comes from the loss */
+	for (int k = 0; net->dev_images && k < net->noutputs; k++)
+		ul_ops->to_device(net->outputs[k].dev_grad, net->outputs[k].grad, output_floats(&net->outputs[k]) * sizeof(float));
 	for (int i = L - 1; i >= 0; i--)
 		backward_layer(net, i);
 }

@@ -31,7 +31,8 @@ struct ul_net_output {
 	char name[24];
 	int n, h, w, c;
 	int stride;           /* of the map against the image; 0 for logits */
-	float *data, *grad;   /* grad: set by the loss before backward */
+	float *data, *grad;   /* on the host; grad: set by the loss before backward */
+	float *dev_data, *dev_grad;  /* the same in the backend's memory (on the CPU, the same pointers) */
 };
 
 struct ul_net_layer;
@@ -42,18 +43,23 @@ struct ul_net {
 	int batch, h, w;
 	float dropout;        /* Classify, training only */
 	uint64_t seed;        /* this step's dropout mask */
-	const float *images;  /* the last forward's, read again by backward */
-	float *dimages;       /* the caller's, if it wants the images' gradient */
+	const float *images;  /* the last forward's, read again by backward (the backend's memory) */
+	float *dimages;       /* the caller's, if it wants the images' gradient (CPU only) */
 	bool dimages_filled;
 	struct ul_net_layer *layers;
 	int noutputs;
 	struct ul_net_output outputs[UL_NET_OUTPUTS];
 	float *arena, *workspace, *scratch;
 	size_t arena_floats, workspace_floats, scratch_floats;
+	/* when the backend's memory is not the host's: the images' copy there,
+	 * and a 1 there for the BatchNorms' batch counters */
+	float *dev_images, *one;
 };
 
 /* Binds g's layers to w for batch x h x w images (each side a multiple of
- * the largest stride). 0, or -1 with a message in *err. */
+ * the largest stride), everything in the memory of the backend's ops
+ * (ul_ops), w too (nn/weights.h: ul_weights_mirror). 0, or -1 with a
+ * message in *err. */
 int ul_net_create(struct ul_net *net, const struct ul_graph *g, const struct ul_weights *w, int batch, int h, int w_,
 		  float dropout, jv *err);
 void ul_net_free(struct ul_net *net);
@@ -61,11 +67,12 @@ void ul_net_free(struct ul_net *net);
 /* The planned floats: arena, workspace and scratch together. */
 size_t ul_net_floats(const struct ul_net *net);
 
-/* images: (batch, h, w, 3) NHWC in [0, 1], kept until backward. Training uses batch statistics,
- * updates the running ones and keeps what backward needs. */
+/* images: (batch, h, w, 3) NHWC in [0, 1] on the host, kept until backward.
+ * Training uses batch statistics, updates the running ones and keeps what
+ * backward needs. The outputs' data is on the host when it returns. */
 void ul_net_forward(struct ul_net *net, const float *images, bool train);
 
-/* After a training forward and the outputs' grads: parameter gradients
+/* After a training forward and the outputs' grads (on the host): parameter gradients
  * added into the weights' grads (zero them between steps), and the images'
  * gradient written to dimages when the caller set it (training never
  * needs it; the reference tests do). */

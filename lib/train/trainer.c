@@ -9,6 +9,7 @@
 #include "config/run_args.h"
 #include "core/error.h"
 #include "core/random.h"
+#include "nn/backend.h"
 #include "nn/init.h"
 
 /* freeze: null, a count of leading layers, or a list of layer indices. */
@@ -105,6 +106,10 @@ int ul_trainer_create(struct ul_trainer *t, const struct ul_graph *g, const stru
 		return ul_invalid(err, "out of memory for the weights");
 	}
 	ul_init_weights(g, t->weights.params, t->weights.buffers, o->seed);
+	if (ul_weights_mirror(&t->device, &t->weights)) {
+		ul_trainer_free(t);
+		return ul_invalid(err, "out of %s memory for the weights", ul_ops->name);
+	}
 	if (mark_frozen(t, err) || (ul_ema_create(&t->ema, &t->weights) && ul_invalid(err, "out of memory for the EMA"))) {
 		ul_trainer_free(t);
 		return -1;
@@ -138,6 +143,8 @@ void ul_trainer_free(struct ul_trainer *t)
 	ul_e2e_loss_free(&t->loss);
 	ul_optim_free(&t->optim);
 	ul_ema_free(&t->ema);
+	if (t->weights.params)
+		ul_weights_mirror_free(&t->device, &t->weights);
 	ul_weights_free(&t->weights);
 	free(t->frozen);
 	*t = (struct ul_trainer){ 0 };
@@ -155,19 +162,21 @@ static struct ul_net *net_for(struct ul_trainer *t, int n, int h, int w, jv *err
 	int k = t->has_net[t->net] ? (t->net + 1) % UL_TRAIN_NETS : t->net;
 	if (t->has_net[k])
 		ul_net_free(&t->nets[k]), t->has_net[k] = false;
-	if (ul_net_create(&t->nets[k], t->graph, &t->weights, n, h, w, 0, err))
+	if (ul_net_create(&t->nets[k], t->graph, &t->device, n, h, w, 0, err))
 		return NULL;
 	t->has_net[k] = true;
 	return &t->nets[t->net = k];
 }
 
-/* Clip, step, clear the gradients, follow with the EMA. */
+/* Clip, step, clear the gradients (the nets' too), follow with the EMA. */
 static void optimizer_step(struct ul_trainer *t)
 {
 	const struct ul_tensor_table *table = &t->graph->tensors;
 	t->grad_norm = ul_clip_grad_norm(t->weights.grads, table, t->frozen, UL_TRAIN_MAX_NORM);
 	ul_optim_step(&t->optim, t->weights.params, t->weights.grads);
 	memset(t->weights.grads, 0, sizeof(float) * table->params);
+	if (t->device.grads != t->weights.grads)
+		ul_ops->zero(table->params, t->device.grads);
 	ul_ema_update(&t->ema, &t->weights);
 	t->steps++;
 }
@@ -181,12 +190,19 @@ int ul_trainer_batch(struct ul_trainer *t, int n, int h, int w, const float *ima
 	long ni = t->ni;
 	ul_schedule_warmup(&t->schedule, &t->optim, t->epoch, ni, t->warmup);
 	net->seed = ul_mix64(t->options.seed ^ (uint64_t)ni);
+	/* the host's weights are the truth between batches: a checkpoint or a
+	 * recovery may have replaced them */
+	ul_weights_upload(&t->device, &t->weights);
 	ul_net_forward(net, images, true);
 	if (ul_e2e_loss(&t->loss, net, labels, nlabels, items, total))
 		return ul_invalid(err, "the detection loss failed: out of memory, or the model is not a detector");
 	if (!isfinite(*total))
 		return ul_invalid(err, "the loss is not finite (%g) at iteration %ld", *total, ni);
 	ul_net_backward(net);
+	ul_weights_download(&t->device, &t->weights);
+	char why[256];
+	if (ul_ops->sync(why, sizeof why))
+		return ul_invalid(err, "the %s failed: %s", ul_ops->name, why);
 	t->ni++;
 	if (ni - t->last_step >= ul_accumulate(&t->schedule, ni, t->warmup)) {
 		optimizer_step(t);

@@ -50,7 +50,8 @@ int ul_train_options_from_args(struct ul_train_options *o, jv args, long train_i
 struct ul_trainer {
 	struct ul_train_options options;
 	const struct ul_graph *graph;
-	struct ul_weights weights;
+	struct ul_weights weights;      /* on the host: the optimizer's, the EMA's, checkpoints' */
+	struct ul_weights device;       /* where the nets run (nn/weights.h: ul_weights_mirror) */
 	struct ul_ema ema;
 	struct ul_optim optim;
 	struct ul_optim_choice choice;  /* what auto chose, or the named optimizer */

@@ -6,6 +6,7 @@
 #include "config/run_args.h"
 #include "core/clock.h"
 #include "core/error.h"
+#include "nn/backend.h"
 #include "nn/net.h"
 #include "train/e2e_loss.h"
 #include "val/e2e_decode.h"
@@ -89,11 +90,18 @@ int ul_validate(const struct ul_graph *g, const struct ul_weights *w, struct ul_
 	memset(r, 0, sizeof *r);
 	struct val_run v = { .dets = malloc(sizeof *v.dets * (o->max_det > 0 ? o->max_det : 1)) };
 	ul_e2e_loss_init(&v.loss, 1, o->box, o->cls, o->dfl);
-	int rc = v.dets && !ul_confusion_init(&r->confusion, g->nc) ? ul_loader_start(loader, 0, err)
-								    : ul_invalid(err, "out of memory");
+	/* the weights where the nets run: w itself on the CPU */
+	struct ul_weights device = { 0 };
+	int rc = ul_weights_mirror(&device, w) ? ul_invalid(err, "out of %s memory for the weights", ul_ops->name) : 0;
+	if (!rc)
+		rc = v.dets && !ul_confusion_init(&r->confusion, g->nc) ? ul_loader_start(loader, 0, err)
+								       : ul_invalid(err, "out of memory");
 	struct ul_batch *batch;
+	char why[256];
 	while (!rc && !r->interrupted && (batch = ul_loader_next(loader, err))) {
-		rc = val_batch(&v, g, w, batch, o, r, err);
+		rc = val_batch(&v, g, &device, batch, o, r, err);
+		if (!rc && ul_ops->sync(why, sizeof why))
+			rc = ul_invalid(err, "the %s failed: %s", ul_ops->name, why);
 		ul_loader_release(loader, batch);
 		r->interrupted = o->interrupt && o->interrupt();
 	}
@@ -108,6 +116,8 @@ int ul_validate(const struct ul_graph *g, const struct ul_weights *w, struct ul_
 	free(v.dets), free(v.gt);
 	if (v.has_net)
 		ul_net_free(&v.net);
+	if (device.graph)
+		ul_weights_mirror_free(&device, w);
 	r->seconds = ul_seconds() - start;
 	return rc;
 }

@@ -3,7 +3,7 @@
 # is asked for, and every way it can be missing (a build without CUDA, a
 # plugin that does not load, no driver or no GPU, a device that is not
 # one) ends in a device error record, a readable line and exit 1, before
-# anything is fetched or a run folder made. Which of these this machine
+# anything is fetched or a run folder made; a GPU that opens trains. Which of these this machine
 # meets depends on its build (--version) and its hardware; each branch
 # checks its own words.
 . "$(dirname "$0")/lib.sh"
@@ -42,13 +42,32 @@ else
 	printf 'not an ELF file\n' >"$tmp/broken.so"
 	UL_CUDA_PLUGIN=$tmp/broken.so refused 0 "the CUDA backend does not load" "a broken plugin"
 	if command -v nvidia-smi >/dev/null && nvidia-smi -L >/dev/null 2>&1; then
-		refused 0 "the CUDA backend found the GPU, but ul-train does not run its training step there yet" "a GPU"
 		refused 99 "no such GPU" "a GPU number past the last"
+		run "$TRAIN" model=yolo26n.yaml data="$DATA/coco8/coco8.yaml" epochs=1 imgsz=64 batch=4 device=0 </dev/null
+		is "$rc" 0 "device=0 trains on the GPU"
+		is "$(jq -r 'select(.type=="status") | .status' "$tmp/out" | tail -1)" completed "and completes"
 	else
 		refused 0 "no usable CUDA GPU" "no GPU or driver"
 		refused cuda:0 "no usable CUDA GPU" "no GPU or driver"
 	fi
 fi
+
+# Training and validation on a backend whose memory is not the host's:
+# tests/guarded_backend.h, the CPU's ops over pages the host cannot touch
+# outside the backend's calls, so a missing copy faults. With nbs twice the
+# batch, the gradients accumulate over two batches on the device.
+"$UL_BIN/ul-fetch" data="$DATA/coco8/coco8.yaml" </dev/null 2>/dev/null |
+	"$UL_BIN/ul-validate" model=yolo26n.yaml imgsz=64 batch=2 nbs=4 epochs=2 optimizer=AdamW lr0=0.002 warmup_epochs=1 \
+	>"$tmp/learn.jsonl" 2>/dev/null
+results() { jq -c 'select(.type=="epoch" or .type=="learned") | del(.seconds, .images_per_second)' "$tmp/out"; }
+run "$UL_DRIVERS/ul-learn" backend=cpu <"$tmp/learn.jsonl"
+is "$rc" 0 "ul-learn trains and validates on the CPU"
+results >"$tmp/on_cpu"
+run "$UL_DRIVERS/ul-learn" backend=guarded <"$tmp/learn.jsonl"
+is "$rc" 0 "and on a device the host cannot touch, without a fault"
+results >"$tmp/on_device"
+is "$(wc -l <"$tmp/on_device" | tr -d ' ')" 3 "two epochs and the validation"
+ok "with the same losses, rates, steps and metrics, bit for bit" cmp -s "$tmp/on_cpu" "$tmp/on_device"
 
 # the CPU still trains when a GPU is refused
 run "$TRAIN" model=yolo26n.yaml data="$DATA/coco8/coco8.yaml" epochs=1 imgsz=64 batch=4 device=cpu </dev/null

@@ -11,8 +11,9 @@
  * computes them (lib/val/ap), the ground-truth boxes and how many of them a
  * detection of the right class found at IoU 0.5 at the confidence those P
  * and R are taken at, and the training's seconds and images per second;
- * Ultralytics' closing table goes to stderr. Built for the tests only,
- * never installed. */
+ * Ultralytics' closing table goes to stderr. backend=guarded runs every
+ * net on tests/guarded_backend.h, a stand-in for a GPU whose memory the
+ * host cannot touch. Built for the tests only, never installed. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,7 @@
 #include "core/writer.h"
 #include "data/dataset_spec.h"
 #include "data/loader.h"
+#include "guarded_backend.h"
 #include "train/trainer.h"
 #include "val/val_table.h"
 #include "val/validator.h"
@@ -35,6 +37,7 @@
 static const struct ul_arg learn_args[] = {
 	{ "on", UL_ARG_STRING, "val" },
 	{ "conf", UL_ARG_FLOAT, "0.001" },
+	{ "backend", UL_ARG_STRING, "cpu" },
 	{ NULL },
 };
 
@@ -248,8 +251,13 @@ int main(int argc, char **argv)
 	else if (jv_get_kind(kept[0]) != JV_KIND_OBJECT || jv_get_kind(kept[1]) != JV_KIND_OBJECT)
 		rc = ul_fail(UL_EXIT_USAGE, ul_error_record("usage", "ul-learn needs a dataset and a config record on stdin",
 							  "ul-fetch data=... | ul-validate ... | ul-learn"));
-	else
+	else if (strcmp(ul_arg_str(&args, "backend"), "cpu") && strcmp(ul_arg_str(&args, "backend"), "guarded"))
+		rc = ul_fail(UL_EXIT_USAGE, ul_error_record("usage", "backend= is cpu or guarded", NULL));
+	else {
+		if (!strcmp(ul_arg_str(&args, "backend"), "guarded"))
+			ul_ops = guarded_backend();
 		rc = run(&args, kept[0], kept[1]);
+	}
 	jv_free(kept[0]), jv_free(kept[1]);
 	ul_args_free(&args);
 	return ul_tool_exit(rc);

@@ -2,7 +2,9 @@
  * on the same random inputs. A test opens the GPU backend (bailing out,
  * which fails, when there is none: these run on a GPU machine, by make
  * check-gpu), copies inputs over, runs both, and compares with a stated
- * tolerance: the largest |gpu - cpu| / max(1, |cpu|) over the output. Each
+ * tolerance: the largest |gpu - cpu| / max(|cpu|, rms), rms the CPU
+ * output's root mean square, so that outputs far from 1 (probabilities,
+ * small gradients) are held to their own scale. Each
  * comparison is one TAP line reading "op case: error E (tolerance T)",
  * which tests/gpu/run gathers into the pass/fail table. */
 #ifndef UL_TESTS_GPU_H
@@ -69,9 +71,14 @@ static inline float *gpu_fetch(const float *device, size_t n)
 static inline void gpu_compare(const char *op, const char *what, const float *device, const float *want, size_t n, double tolerance)
 {
 	float *got = gpu_fetch(device, n);
-	double worst = 0;
+	double squares = 0, worst = 0;
 	for (size_t i = 0; i < n; i++)
-		worst = worse(worst, rel(got[i], want[i]));
+		squares += (double)want[i] * want[i];
+	double rms = n ? sqrt(squares / (double)n) : 0;
+	for (size_t i = 0; i < n; i++) {
+		double scale = fmax(fabs(want[i]), rms);
+		worst = worse(worst, fabs(got[i] - want[i]) / (scale > 0 ? scale : 1));
+	}
 	ok(worst <= tolerance, "%s %s: error %.3g (tolerance %.0e)", op, what, worst, tolerance);
 	free(got);
 }

@@ -245,6 +245,10 @@ int main(void)
 
 	/* the stem's 16 channels over ~400k pixels per channel, far from zero mean */
 	batchnorm_train_case(4, 320, 320, 16, true, true, false, 5);
+	/* the stem's map at batch 12: more pixels than the statistics' chunks
+	 * hold at their size, so they grow and end unevenly */
+	batchnorm_train_case(12, 320, 320, 16, true, true, false, 0);
+	batchnorm_train_case(3, 17, 19, 8, true, false, false, 0);  /* a warp spanning four pixels */
 	batchnorm_train_case(2, 80, 80, 16, true, true, false, 0.5f);
 	batchnorm_train_case(4, 40, 40, 64, false, false, false, 0.5f);
 	batchnorm_train_case(3, 20, 20, 256, true, false, true, 0.5f);
