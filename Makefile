@@ -6,6 +6,7 @@
 #   make check SAN=1     the same, built with ASan and UBSan
 #   make bench           benchmarks, printed as ratios to baselines
 #   make check-gpu       the CUDA backend against the CPU's, on a GPU machine
+#   make bench-gpu       the training step's speed there
 #   make install         PREFIX=/usr/local, DESTDIR= for staging
 #   make deps            install the Debian packages (make does it when needed)
 #   make clean
@@ -56,7 +57,7 @@ CLI_TESTS  := $(sort $(wildcard tests/cli/*.t))
 MAN_PAGES  := $(sort $(wildcard share/man/man*/*.[1-9]))
 GPU_TESTS  := $(patsubst %.c,$(O)/%,$(sort $(wildcard tests/gpu/*.c)))
 
-.PHONY: all check check-gpu bench demo install uninstall clean deps FORCE
+.PHONY: all check check-gpu bench bench-gpu demo install uninstall clean deps FORCE
 all: $(LIBUL) $(TOOLS)
 
 # --- dependencies and the CUDA probe ---------------------------------------
@@ -154,9 +155,18 @@ check: all $(UNIT) $(DRIVERS) $(BENCHES) $(GPU_TESTS)
 	UL_SHARE=$(CURDIR)/share/ul \
 		prove --exec '' -j2 $(UNIT) $(CLI_TESTS)
 
-# On a GPU machine: each CUDA op against the CPU's, as a pass/fail table.
+# On a GPU machine: each CUDA op and the training step against the CPU's,
+# as a pass/fail table; then the step under compute-sanitizer's memcheck.
 check-gpu: all $(GPU_TESTS)
 	tests/gpu/run $(GPU_TESTS)
+	@sanitizer=$$(command -v compute-sanitizer || echo $(CUDA_HOME)/bin/compute-sanitizer); \
+	if [ -x "$$sanitizer" ]; then "$$sanitizer" --tool memcheck --error-exitcode 1 $(O)/tests/gpu/test_step; \
+	else echo "check-gpu: no compute-sanitizer here, so no memcheck run"; exit 1; fi
+
+# On a GPU machine: the training step of yolo26n at 640, batch 16 and 64.
+bench-gpu: all $(BENCHES)
+	UL_DEVICE=0 $(O)/tests/bench/train_step 640 16 5 SGD,AdamW
+	UL_DEVICE=0 $(O)/tests/bench/train_step 640 64 5 SGD
 
 # Speed lives here, never in timed tests: ratios against baselines of the same run.
 # PEER= the folder holding Ultralytics' source times it beside the engine

@@ -6,7 +6,8 @@
  * AdamW (what auto picks for short runs), SGD and MuSGD (auto's pick past
  * 10000 iterations). Each is the fastest of STEPS steps after a warm-up,
  * which shared machines make steadier than a mean. Batches hold random
- * images with 8 boxes each.
+ * images with 8 boxes each. UL_DEVICE=0 runs it on the GPU (make
+ * bench-gpu), each step timed to the end of its queued work.
  *
  * usage: train_step [IMGSZ [BATCH [STEPS [OPTIMIZERS]]]]   defaults 320 16 4 AdamW,SGD,MuSGD */
 #include <stdio.h>
@@ -16,6 +17,7 @@
 
 #include "core/random.h"
 #include "core/yaml_load.h"
+#include "nn/backend_open.h"
 #include "nn/init.h"
 #include "train/trainer.h"
 
@@ -43,6 +45,11 @@ static double engine_step(struct ul_net *net, const float *images, int steps)
 				o->grad[i] = 1e-3f * (float)((i % 7) - 3);
 		}
 		ul_net_backward(net);
+		char why[256];
+		if (ul_ops->sync(why, sizeof why)) {
+			fprintf(stderr, "train_step: %s\n", why);
+			return -1;
+		}
 		if (step > 0 && now() - t0 < best)
 			best = now() - t0;  /* step 0 warms caches and faults the arena in */
 	}
@@ -109,17 +116,24 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	struct ul_graph g;
-	struct ul_weights w;
+	struct ul_weights w, on_device;
 	struct ul_net net;
 	jv err = jv_invalid(), yaml = ul_yaml_load_file("share/ul/models/yolo26.yaml");
-	int failed = ul_graph_build(&g, yaml, 'n', 80, imgsz, &err) || ul_weights_alloc(&w, &g) ||
-		     ul_net_create(&net, &g, &w, batch, imgsz, imgsz, 0, &err);
-	jv_free(yaml);
-	if (failed) {
-		fprintf(stderr, "train_step: yolo26n does not build\n");
+	const char *device = getenv("UL_DEVICE");
+	if (device && *device && ul_backend_open(device, &ul_ops, &err)) {
+		jv msg = jv_invalid_get_msg(err);
+		fprintf(stderr, "train_step: %s\n", jv_string_value(msg));
 		return 1;
 	}
-	ul_init_weights(&g, w.params, w.buffers, 0);
+	int failed = ul_graph_build(&g, yaml, 'n', 80, imgsz, &err) || ul_weights_alloc(&w, &g);
+	if (!failed)
+		ul_init_weights(&g, w.params, w.buffers, 0);
+	failed = failed || ul_weights_mirror(&on_device, &w) || ul_net_create(&net, &g, &on_device, batch, imgsz, imgsz, 0, &err);
+	jv_free(yaml);
+	if (failed) {
+		fprintf(stderr, "train_step: yolo26n does not build on the %s\n", ul_ops->name);
+		return 1;
+	}
 	uint64_t state = 1;
 	size_t pixels = (size_t)batch * imgsz * imgsz * 3;
 	float *images = malloc(sizeof *images * pixels);
@@ -134,9 +148,12 @@ int main(int argc, char **argv)
 	}
 	double base = engine_step(&net, images, steps);
 	ul_net_free(&net);
+	ul_weights_mirror_free(&on_device, &w);
 	ul_weights_free(&w);
-	printf("train_step: yolo26n imgsz %d batch %d, nc 80: forward + backward alone %.3f s/step (the baseline)\n",
-	       imgsz, batch, base);
+	if (base < 0)
+		return 1;
+	printf("train_step: yolo26n imgsz %d batch %d, nc 80, on the %s: forward + backward alone %.3f s/step (the "
+	       "baseline)\n", imgsz, batch, ul_ops->name, base);
 	int rc = 0;
 	for (char *name = strtok(optimizers, ","); name; name = strtok(NULL, ",")) {
 		double full = trainer_step(&g, name, imgsz, batch, steps, images, labels);
