@@ -18,6 +18,19 @@ static jv found(const char *dir, const char *name)
 	return jv_invalid();
 }
 
+int ul_program_dir(char *dir, size_t size)
+{
+	ssize_t n = readlink("/proc/self/exe", dir, size - 1);
+	if (n <= 0)
+		return -1;
+	dir[n] = '\0';
+	char *slash = strrchr(dir, '/');
+	if (!slash)
+		return -1;
+	*slash = '\0';
+	return 0;
+}
+
 jv ul_share_path(const char *name)
 {
 	const char *env = getenv("UL_SHARE");
@@ -25,18 +38,12 @@ jv ul_share_path(const char *name)
 		jv path = found(env, name);
 		return jv_is_valid(path) ? path : jv_invalid_with_msg(jv_string_fmt("%s not found in UL_SHARE=%s", name, env));
 	}
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-	if (n > 0) {
-		exe[n] = '\0';
-		char *slash = strrchr(exe, '/');
-		if (slash) {
-			/* bin/ul-tool -> bin/../share/ul */
-			strcpy(slash, "/../share/ul");
-			jv path = found(exe, name);
-			if (jv_is_valid(path))
-				return path;
-		}
+	char dir[PATH_MAX];
+	if (ul_program_dir(dir, sizeof dir - sizeof "/../share/ul") == 0) {
+		strcat(dir, "/../share/ul");  /* bin/ul-tool -> bin/../share/ul */
+		jv path = found(dir, name);
+		if (jv_is_valid(path))
+			return path;
 	}
 	jv path = found(UL_DATADIR, name);
 	if (jv_is_valid(path))

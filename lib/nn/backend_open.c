@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/share.h"
 #include "ul_config.h"
 
 /* What the plugin exports: opens GPU `index`, or says why it cannot. */
@@ -32,17 +33,11 @@ static void plugin_path(char *path, size_t size)
 		snprintf(path, size, "%s", env);
 		return;
 	}
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-	if (n > 0) {
-		exe[n] = '\0';
-		char *slash = strrchr(exe, '/');
-		if (slash) {
-			*slash = '\0';
-			snprintf(path, size, "%s/../lib/ul/ul-cuda.so", exe);
-			if (access(path, R_OK) == 0)
-				return;
-		}
+	char dir[PATH_MAX];
+	if (ul_program_dir(dir, sizeof dir) == 0) {
+		snprintf(path, size, "%s/../lib/ul/ul-cuda.so", dir);
+		if (access(path, R_OK) == 0)
+			return;
 	}
 	snprintf(path, size, "%s", UL_CUDA_PLUGIN_BUILT);
 }
