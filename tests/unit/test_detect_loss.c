@@ -5,7 +5,9 @@
  * one-to-many and one-to-one heads, with an image without boxes, boxes
  * under 8 px, overlapping boxes, twenty boxes in an image, classes absent
  * from the batch, and a batch without any box. Also the CIoU gradient
- * against finite differences, and the one-to-many/one-to-one weights.
+ * against finite differences, and the one-to-many/one-to-one weights;
+ * and a box whose edge falls exactly on a column of anchor centres, as
+ * whole pixels do, which in Ultralytics' float32 leaves them outside.
  * Tolerance: 1e-5 relative (the reference is float64, the outputs and
  * gradients are stored as float32; our sums run in double). */
 #include <math.h>
@@ -164,8 +166,55 @@ static void ciou_gradient(void)
 	ok(fabs(ul_ciou(same, same, NULL) - 1) < 1e-6, "a box's CIoU with itself is 1");
 }
 
+/* A 24 x 32 px box at (20, 32)-(44, 64) of a 160 px image, given as
+ * normalised floats: 0.2 x 160 must come back 32, so the right edge is 44,
+ * the centres of stride 8's column 5; strictly-inside leaves the whole
+ * column out. Every prediction spans one cell around its anchor but the
+ * column's, which predict the box itself: were they candidates, they
+ * would be the best. */
+static void edge_on_anchors(void)
+{
+	enum { SIDE = 160, NC = 3 };
+	struct ul_detect_head head = { .batch = 1, .nc = NC };
+	float *maps[2 * UL_DETECT_LEVELS * 2];
+	int nmaps = 0;
+	for (int l = 0; l < UL_DETECT_LEVELS; l++) {
+		int stride = 8 << l, side = SIDE / stride;
+		size_t cells = (size_t)side * side;
+		head.h[l] = head.w[l] = side, head.stride[l] = stride;
+		float *box = maps[nmaps++] = malloc(sizeof(float) * 4 * cells);
+		float *cls = maps[nmaps++] = calloc(NC * cells, sizeof(float));
+		for (size_t i = 0; i < 4 * cells; i++)
+			box[i] = 1;
+		for (int row = 4; l == 0 && row < 8; row++) {
+			float *d = box + 4 * ((size_t)row * side + 5);  /* (l, t, r, b) from the anchor, in cells */
+			d[0] = 3, d[1] = row + 0.5f - 4, d[2] = 0, d[3] = 8 - (row + 0.5f);
+		}
+		head.box[l] = box, head.cls[l] = cls;
+		head.dbox[l] = maps[nmaps++] = calloc(4 * cells, sizeof(float));
+		head.dcls[l] = maps[nmaps++] = calloc(NC * cells, sizeof(float));
+	}
+	struct ul_label label = { 0, 1, 0.2f, 0.3f, 0.15f, 0.2f };
+	struct ul_detect_scratch s = { 0 };
+	struct ul_detect_items items;
+	double total;
+	ok(ul_detect_loss(&ul_detect_one2many, &head, &label, 1, 1.0, &items, &total, &s) == 0, "edge case: the loss runs");
+	int on_edge = 0, kept = 0;
+	for (int row = 0; row < 20; row++) {
+		on_edge += s.owner[row * 20 + 5] >= 0;
+		for (int col = 0; col < 20; col++)
+			kept += s.owner[row * 20 + col] >= 0;
+	}
+	ok(kept > 0 && on_edge == 0, "anchors on the box's right edge stay out (%d of them kept, %d anchors in all)", on_edge,
+	   kept);
+	ul_detect_scratch_free(&s);
+	for (int i = 0; i < nmaps; i++)
+		free(maps[i]);
+}
+
 int main(void)
 {
+	edge_on_anchors();
 	run("basic_o2m");
 	run("basic_o2o");
 	run("edge_o2m");
