@@ -15,10 +15,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "core/random.h"
 #include "core/yaml_load.h"
 #include "nn/backend_open.h"
 #include "nn/init.h"
+#include "random_batch.h"
 #include "train/trainer.h"
 
 #define BOXES 8
@@ -134,18 +134,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "train_step: yolo26n does not build on the %s\n", ul_ops->name);
 		return 1;
 	}
-	uint64_t state = 1;
-	size_t pixels = (size_t)batch * imgsz * imgsz * 3;
-	float *images = malloc(sizeof *images * pixels);
+	float *images = malloc(sizeof *images * batch * imgsz * imgsz * 3);
 	struct ul_label *labels = malloc(sizeof *labels * batch * BOXES);
-	for (size_t i = 0; i < pixels; i++)
-		images[i] = (float)ul_random_unit(&state);
-	for (int i = 0; i < batch * BOXES; i++) {
-		float bw = 0.05f + 0.3f * (float)ul_random_unit(&state), bh = 0.05f + 0.3f * (float)ul_random_unit(&state);
-		labels[i] = (struct ul_label){ i / BOXES, (int)(ul_random_unit(&state) * 80),
-					       bw / 2 + (1 - bw) * (float)ul_random_unit(&state),
-					       bh / 2 + (1 - bh) * (float)ul_random_unit(&state), bw, bh };
-	}
+	random_batch(1, batch, imgsz, BOXES, 80, images, labels);
 	double base = engine_step(&net, images, steps);
 	ul_net_free(&net);
 	ul_weights_mirror_free(&on_device, &w);

@@ -7,9 +7,9 @@
  * GPU sums in other orders through a hundred layers, so gradients are
  * held to 1e-3 of their RMS, the loss and the weights after one small step
  * from equal values to 1e-4. */
-#include "core/random.h"
 #include "core/yaml_load.h"
 #include "gpu.h"
+#include "random_batch.h"
 #include "train/trainer.h"
 
 #define IMGSZ 160
@@ -81,18 +81,9 @@ int main(void)
 		return 1;
 	}
 	jv_free(yaml);
-	uint64_t state = 7;
-	size_t pixels = (size_t)BATCH * IMGSZ * IMGSZ * 3;
-	float *images = malloc(sizeof *images * pixels);
+	float *images = malloc(sizeof *images * BATCH * IMGSZ * IMGSZ * 3);
 	struct ul_label labels[BATCH * BOXES];
-	for (size_t i = 0; i < pixels; i++)
-		images[i] = (float)ul_random_unit(&state);
-	for (int i = 0; i < BATCH * BOXES; i++) {
-		float bw = 0.05f + 0.3f * (float)ul_random_unit(&state), bh = 0.05f + 0.3f * (float)ul_random_unit(&state);
-		labels[i] = (struct ul_label){ i / BOXES, (int)(ul_random_unit(&state) * 80),
-					       bw / 2 + (1 - bw) * (float)ul_random_unit(&state),
-					       bh / 2 + (1 - bh) * (float)ul_random_unit(&state), bw, bh };
-	}
+	random_batch(7, BATCH, IMGSZ, BOXES, 80, images, labels);
 	struct run cpu, cuda;
 	train_on(&ul_cpu_backend, &g, images, labels, &cpu);
 	train_on(gpu, &g, images, labels, &cuda);
