@@ -17,11 +17,15 @@
 #define SPINS 20000
 
 /* The loop on the pool. Pieces are claimed by compare-and-swap on one
- * word, (loop number << 32) | next piece, so a worker that wakes late,
- * after its loop is over, claims nothing and touches nothing else: the
- * caller waits for its pieces to finish, never for a worker that the OS
- * has not scheduled yet (on a busy machine, a time slice away). task and
- * ctx stay as they are while any piece of their loop is unfinished. */
+ * word, (loop number << 32) | (pieces << 16) | next piece, so a worker
+ * that wakes late, after its loop is over, claims nothing and touches
+ * nothing else: the caller waits for its pieces to finish, never for a
+ * worker that the OS has not scheduled yet (on a busy machine, a time
+ * slice away). The count is in the word, not beside it: a worker that read
+ * the next loop's count beside its own loop's word once claimed a piece
+ * that loop did not have, ran the next loop's piece twice and let it
+ * return early. task and ctx stay as they are while any piece of their
+ * loop is unfinished. */
 static struct {
 	pthread_once_t once;
 	int threads;
@@ -32,7 +36,7 @@ static struct {
 	void *ctx;
 	uint32_t loops;         /* loops started; the submitter's own */
 	_Atomic uint64_t claim;
-	atomic_int n, done;
+	atomic_int done;
 } pool = { .once = PTHREAD_ONCE_INIT, .lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER,
 	   .submit = PTHREAD_MUTEX_INITIALIZER };
 
@@ -43,15 +47,25 @@ static uint32_t loop_of(uint64_t claim)
 	return (uint32_t)(claim >> 32);
 }
 
+static int pieces_of(uint64_t claim)
+{
+	return (int)(claim >> 16 & 0xffff);
+}
+
+static int next_of(uint64_t claim)
+{
+	return (int)(claim & 0xffff);
+}
+
 /* Runs pieces of loop `loop` until none is left to claim. */
 static void run_pieces(uint32_t loop)
 {
 	uint64_t c = atomic_load_explicit(&pool.claim, memory_order_acquire);
-	while (loop_of(c) == loop && (int)(uint32_t)c < atomic_load_explicit(&pool.n, memory_order_relaxed)) {
+	while (loop_of(c) == loop && next_of(c) < pieces_of(c)) {
 		if (!atomic_compare_exchange_weak_explicit(&pool.claim, &c, c + 1, memory_order_acquire,
 							   memory_order_acquire))
 			continue;
-		pool.task(pool.ctx, (int)(uint32_t)c);
+		pool.task(pool.ctx, next_of(c));
 		atomic_fetch_add_explicit(&pool.done, 1, memory_order_release);
 		c = atomic_load_explicit(&pool.claim, memory_order_acquire);
 	}
@@ -117,17 +131,17 @@ int ul_parallel_threads(void)
 void ul_parallel_for(int n, void (*task)(void *ctx, int i), void *ctx)
 {
 	int workers = ul_parallel_threads() - 1;
-	if (n <= 1 || workers == 0 || in_pool || pthread_mutex_trylock(&pool.submit) != 0) {
+	/* the claim word holds up to 0xffff pieces; callers cut far fewer */
+	if (n <= 1 || n > 0xffff || workers == 0 || in_pool || pthread_mutex_trylock(&pool.submit) != 0) {
 		for (int i = 0; i < n; i++)
 			task(ctx, i);
 		return;
 	}
 	pool.task = task, pool.ctx = ctx;
-	atomic_store_explicit(&pool.n, n, memory_order_relaxed);
 	atomic_store_explicit(&pool.done, 0, memory_order_relaxed);
 	uint32_t loop = ++pool.loops;
 	pthread_mutex_lock(&pool.lock);
-	atomic_store_explicit(&pool.claim, (uint64_t)loop << 32, memory_order_release);
+	atomic_store_explicit(&pool.claim, (uint64_t)loop << 32 | (uint64_t)n << 16, memory_order_release);
 	pthread_cond_broadcast(&pool.wake);
 	pthread_mutex_unlock(&pool.lock);
 	in_pool = true;
