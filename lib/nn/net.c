@@ -206,6 +206,11 @@ static int plan_memory(struct ul_net *net, struct ul_plan *p)
 	return rc;
 }
 
+static size_t image_bytes(const struct ul_net *net)
+{
+	return sizeof(float) * net->batch * net->h * net->w * net->graph->channels;
+}
+
 /* Where the host reads the outputs and writes their gradients: in place
  * when the backend's memory is the host's, else copies, with the images'
  * copy and the counters' 1 in the backend's memory. */
@@ -227,7 +232,7 @@ static int host_copies(struct ul_net *net)
 	ul_ops->to_device(net->one, &one, sizeof one);
 	if (ul_ops->host_memory)
 		return 0;
-	net->dev_images = ul_ops->alloc(sizeof(float) * net->batch * net->h * net->w * net->graph->channels);
+	net->dev_images = ul_ops->alloc(image_bytes(net));
 	return net->dev_images ? 0 : -1;
 }
 
@@ -331,11 +336,6 @@ static void count_batches(const struct ul_net *net)
 			ul_ops->add(1, net->one, net->weights->buffers + t->specs[i].offset);
 }
 
-static size_t image_bytes(const struct ul_net *net)
-{
-	return sizeof(float) * net->batch * net->h * net->w * net->graph->channels;
-}
-
 void ul_net_forward(struct ul_net *net, const float *images, bool train)
 {
 	const struct ul_graph *g = net->graph;
@@ -387,7 +387,7 @@ void ul_net_forward(struct ul_net *net, const float *images, bool train)
 static float *grad_of(struct ul_net *net, int j, size_t *n, bool **filled)
 {
 	if (j < 0) {
-		*n = (size_t)net->batch * net->h * net->w * net->graph->channels;
+		*n = image_bytes(net) / sizeof(float);
 		*filled = &net->dimages_filled;
 		return net->dimages;
 	}

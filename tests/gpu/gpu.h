@@ -78,10 +78,10 @@ static inline float *gpu_fetch(const float *device, size_t n)
 	return h;
 }
 
-/* One TAP line: the device's n floats against the CPU's. */
-static inline void gpu_compare(const char *op, const char *what, const float *device, const float *want, size_t n, double tolerance)
+/* One TAP line: n host floats got against the CPU's want. */
+static inline void gpu_compare_host(const char *op, const char *what, const float *got, const float *want, size_t n,
+				    double tolerance)
 {
-	float *got = gpu_fetch(device, n);
 	double squares = 0, worst = 0;
 	for (size_t i = 0; i < n; i++)
 		squares += (double)want[i] * want[i];
@@ -91,6 +91,13 @@ static inline void gpu_compare(const char *op, const char *what, const float *de
 		worst = worse(worst, fabs(got[i] - want[i]) / (scale > 0 ? scale : 1));
 	}
 	ok(worst <= tolerance, "%s %s: error %.3g (tolerance %.0e)", op, what, worst, tolerance);
+}
+
+/* The same for the device's n floats. */
+static inline void gpu_compare(const char *op, const char *what, const float *device, const float *want, size_t n, double tolerance)
+{
+	float *got = gpu_fetch(device, n);
+	gpu_compare_host(op, what, got, want, n, tolerance);
 	free(got);
 }
 

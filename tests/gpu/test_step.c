@@ -57,20 +57,6 @@ static void train_on(const struct ul_backend *backend, const struct ul_graph *g,
 	ul_ops = &ul_cpu_backend;
 }
 
-/* One TAP line comparing host arrays, scaled by the reference's RMS. */
-static void compare(const char *what, const float *got, const float *want, size_t n, double tolerance)
-{
-	double squares = 0, worst = 0;
-	for (size_t i = 0; i < n; i++)
-		squares += (double)want[i] * want[i];
-	double rms = sqrt(squares / (double)n);
-	for (size_t i = 0; i < n; i++) {
-		double scale = fmax(fabs(want[i]), rms);
-		worst = worse(worst, fabs(got[i] - want[i]) / (scale > 0 ? scale : 1));
-	}
-	ok(worst <= tolerance, "training step %s: error %.3g (tolerance %.0e)", what, worst, tolerance);
-}
-
 int main(void)
 {
 	gpu_open();
@@ -92,9 +78,9 @@ int main(void)
 		ok(fabs(cuda.loss[b] - cpu.loss[b]) <= 1e-4 * fmax(1, fabs(cpu.loss[b])),
 		   "training step loss of batch %d: error %.3g (tolerance 1e-04)", b + 1,
 		   fabs(cuda.loss[b] - cpu.loss[b]) / fmax(1, fabs(cpu.loss[b])));
-	compare("gradients after one batch", cuda.grads, cpu.grads, params, 1e-3);
-	compare("parameters after the step", cuda.params, cpu.params, params, 1e-4);
-	compare("EMA after the step", cuda.ema, cpu.ema, params, 1e-4);
+	gpu_compare_host("training step", "gradients after one batch", cuda.grads, cpu.grads, params, 1e-3);
+	gpu_compare_host("training step", "parameters after the step", cuda.params, cpu.params, params, 1e-4);
+	gpu_compare_host("training step", "EMA after the step", cuda.ema, cpu.ema, params, 1e-4);
 	free(cpu.grads), free(cpu.params), free(cpu.ema), free(cuda.grads), free(cuda.params), free(cuda.ema);
 	free(images);
 	ul_graph_free(&g);
