@@ -36,6 +36,7 @@
 #include "core/clock.h"
 #include "core/device_lock.h"
 #include "core/error.h"
+#include "core/fs.h"
 #include "core/human.h"
 #include "core/sha256.h"
 #include "core/signals.h"
@@ -98,6 +99,7 @@ struct run {
 	struct ul_val_options vo;
 	struct ul_val_result last_val;
 	bool has_val;
+	struct ul_val_keep val_keep;  /* the validations' net, kept from epoch to epoch */
 	struct ul_checkpoint resume;  /* the checkpoint a resumed run goes on from, open while resuming */
 	bool resuming;
 	int epochs, patience, save_period;
@@ -105,6 +107,7 @@ struct run {
 	double hours, start, last_system, cpu_at_last;
 	double best_fitness;
 	int best_epoch, nan_reloads;
+	int last_saved;  /* the epoch this process last wrote last.safetensors at, or 0 */
 	const char *lr_names[UL_DETECT_RESULT_COLUMNS + UL_OPTIM_GROUPS];
 	char lr_room[UL_OPTIM_GROUPS][24];
 	int ncolumns;
@@ -190,11 +193,8 @@ static void system_record(struct run *r)
 	r->last_system = t, r->cpu_at_last = cpu;
 }
 
-/* A checkpoint saved: the file and its record. 0, or -1 with a message. */
-static int save(struct run *r, const char *kind, const char *file, jv *err)
+static int write_checkpoint(struct run *r, const char *path, jv *err)
 {
-	char path[PATH_MAX + 64];
-	snprintf(path, sizeof path, "%s/%s", r->dir.weights, file);
 	/* the model's facts without its layer table: enough to build it again */
 	jv model = jv_object_delete(jv_object_get(jv_copy(r->config), jv_string("model_info")), jv_string("layers"));
 	jv data = jv_object_get(jv_copy(r->config), jv_string("data"));
@@ -204,7 +204,20 @@ static int save(struct run *r, const char *kind, const char *file, jv *err)
 	int rc = ul_checkpoint_save(path, &r->t, &run, err);
 	jv_free(data);
 	jv_free(model);
-	if (rc)
+	return rc;
+}
+
+/* A checkpoint saved: the file and its record. same_as: this epoch's
+ * file of the same content (best and period ones after last), linked to
+ * rather than written again where the file system can. 0, or -1 with a
+ * message. */
+static int save(struct run *r, const char *kind, const char *file, const char *same_as, jv *err)
+{
+	char path[PATH_MAX + 64], from[PATH_MAX + 64];
+	snprintf(path, sizeof path, "%s/%s", r->dir.weights, file);
+	if (same_as)
+		snprintf(from, sizeof from, "%s/%s", r->dir.weights, same_as);
+	if (!(same_as && ul_link_over(from, path) == 0) && write_checkpoint(r, path, err))
 		return -1;
 	struct stat st;
 	char sha[UL_SHA256_HEX] = "";
@@ -598,7 +611,7 @@ static enum stop train_loop(struct run *r, char *reason, size_t cap, jv *err)
 		bool validated = r->validate || r->t.epoch >= r->epochs;
 		if (validated) {
 			ul_val_result_free(&r->last_val);
-			if (ul_validate(&r->g, &r->t.ema.weights, &r->val_loader, &r->vo, &r->last_val, err))
+			if (ul_validate(&r->g, &r->t.ema.weights, &r->val_loader, &r->vo, &r->val_keep, &r->last_val, err))
 				return FAILED;
 			if (r->last_val.interrupted)
 				return ul_stop_requested() ? CANCELLED : PAUSED;
@@ -615,9 +628,11 @@ static enum stop train_loop(struct run *r, char *reason, size_t cap, jv *err)
 		if (r->save) {
 			char period[32];
 			snprintf(period, sizeof period, "epoch%d.safetensors", r->t.epoch);
-			if (save(r, "last", "last.safetensors", err) ||
-			    (r->best_epoch == r->t.epoch && save(r, "best", "best.safetensors", err)) ||
-			    (r->save_period > 0 && r->t.epoch % r->save_period == 0 && save(r, "period", period, err)))
+			r->last_saved = r->t.epoch;
+			if (save(r, "last", "last.safetensors", NULL, err) ||
+			    (r->best_epoch == r->t.epoch && save(r, "best", "best.safetensors", "last.safetensors", err)) ||
+			    (r->save_period > 0 && r->t.epoch % r->save_period == 0 &&
+			     save(r, "period", period, "last.safetensors", err)))
 				return FAILED;
 		}
 		epoch_record(r, &train, lr, ul_seconds() - t0, images, validated);
@@ -781,6 +796,7 @@ static int build(struct run *r, jv *err)
 static void run_free(struct run *r)
 {
 	ul_val_result_free(&r->last_val);
+	ul_val_keep_free(&r->val_keep);
 	if (r->has_trainer)
 		ul_trainer_free(&r->t);
 	if (r->train_open)
@@ -924,7 +940,7 @@ static int train(struct run *r)
 		char reason[256] = "";
 		enum stop stop = train_loop(r, reason, sizeof reason, &err);
 		if (stop == DONE) {
-			if (r->save && save(r, "final", "final.safetensors", &err))
+			if (r->save && save(r, "final", "final.safetensors", r->last_saved == r->t.epoch ? "last.safetensors" : NULL, &err))
 				rc = failed(r, "checkpoint", err, "check the free space of the run folder");
 			else {
 				jv_free(err), err = jv_invalid();

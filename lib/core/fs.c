@@ -68,6 +68,42 @@ int ul_rename_new(const char *from, const char *to)
 	return rename(from, to);
 }
 
+int ul_sync_folder_of(const char *path)
+{
+	char dir[PATH_MAX] = ".";
+	const char *slash = strrchr(path, '/');
+	if (slash && snprintf(dir, sizeof dir, "%.*s", slash == path ? 1 : (int)(slash - path), path) >= (int)sizeof dir) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int rc = fd < 0 ? -1 : fsync(fd);
+	int error = errno;
+	if (fd >= 0)
+		close(fd);
+	errno = error;
+	return rc;
+}
+
+int ul_link_over(const char *from, const char *to)
+{
+	char tmp[PATH_MAX];
+	if (snprintf(tmp, sizeof tmp, "%s.%ld.link", to, (long)getpid()) >= (int)sizeof tmp) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	unlink(tmp);  /* left by a killed run of this pid */
+	if (link(from, tmp) != 0)
+		return -1;
+	if (rename(tmp, to) != 0) {
+		int error = errno;
+		unlink(tmp);
+		errno = error;
+		return -1;
+	}
+	return ul_sync_folder_of(to);
+}
+
 char *ul_read_file(const char *path, size_t *len)
 {
 	*len = 0;

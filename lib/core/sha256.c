@@ -4,6 +4,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define HAVE_SHA_NI 1
+#endif
+
 /* The first 32 bits of the fractional parts of the cube roots of the first
  * 64 primes (FIPS 180-4, 4.2.2). */
 static const uint32_t k[64] = {
@@ -47,6 +52,66 @@ static void compress(uint32_t h[8], const unsigned char *p)
 	h[4] += e; h[5] += f; h[6] += g; h[7] += hh;
 }
 
+#ifdef HAVE_SHA_NI
+/* The same block on the CPU's SHA extensions, five to ten times faster: a
+ * 50 MB checkpoint's checksum in tens of milliseconds. The instructions
+ * keep the state as (a, b, e, f) and (c, d, g, h), four rounds' schedule
+ * words to a register. */
+__attribute__((target("sha,sse4.1"))) static void compress_sha_ni(uint32_t h[8], const unsigned char *p)
+{
+	const __m128i big_endian = _mm_set_epi64x(0x0c0d0e0f08090a0bLL, 0x0405060700010203LL);
+	__m128i dcba = _mm_loadu_si128((const __m128i *)h), hgfe = _mm_loadu_si128((const __m128i *)(h + 4));
+	__m128i badc = _mm_shuffle_epi32(dcba, 0xB1), efgh = _mm_shuffle_epi32(hgfe, 0x1B);
+	__m128i abef = _mm_alignr_epi8(badc, efgh, 8), cdgh = _mm_blend_epi16(efgh, badc, 0xF0);
+	__m128i abef0 = abef, cdgh0 = cdgh, w[4];
+	for (int i = 0; i < 16; i++) {
+		/* w[i % 4]: words 4i..4i+3; before, it held those of group i - 4 */
+		if (i < 4)
+			w[i] = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(p + 16 * i)), big_endian);
+		else
+			w[i % 4] = _mm_sha256msg2_epu32(_mm_add_epi32(_mm_sha256msg1_epu32(w[i % 4], w[(i + 1) % 4]),
+								      _mm_alignr_epi8(w[(i + 3) % 4], w[(i + 2) % 4], 4)),
+							w[(i + 3) % 4]);
+		__m128i wk = _mm_add_epi32(w[i % 4], _mm_loadu_si128((const __m128i *)(k + 4 * i)));
+		cdgh = _mm_sha256rnds2_epu32(cdgh, abef, wk);
+		abef = _mm_sha256rnds2_epu32(abef, cdgh, _mm_shuffle_epi32(wk, 0x0E));
+	}
+	abef = _mm_add_epi32(abef, abef0), cdgh = _mm_add_epi32(cdgh, cdgh0);
+	__m128i feba = _mm_shuffle_epi32(abef, 0x1B), dchg = _mm_shuffle_epi32(cdgh, 0xB1);
+	_mm_storeu_si128((__m128i *)h, _mm_blend_epi16(feba, dchg, 0xF0));
+	_mm_storeu_si128((__m128i *)(h + 4), _mm_alignr_epi8(dchg, feba, 8));
+}
+#endif
+
+static bool hardware = true;
+
+bool ul_sha256_use_hardware(bool on)
+{
+#ifdef HAVE_SHA_NI
+	__builtin_cpu_init();
+	hardware = on && __builtin_cpu_supports("sha") && __builtin_cpu_supports("sse4.1");
+#else
+	hardware = false;
+	(void)on;
+#endif
+	return hardware;
+}
+
+/* The block function this machine runs fastest, found on the first call. */
+static void block(uint32_t h[8], const unsigned char *p)
+{
+#ifdef HAVE_SHA_NI
+	static bool checked;
+	if (!checked)
+		checked = true, ul_sha256_use_hardware(hardware);
+	if (hardware) {
+		compress_sha_ni(h, p);
+		return;
+	}
+#endif
+	compress(h, p);
+}
+
 void ul_sha256_init(struct ul_sha256 *s)
 {
 	/* The fractional parts of the square roots of the first 8 primes (5.3.3). */
@@ -70,12 +135,12 @@ void ul_sha256_update(struct ul_sha256 *s, const void *data, size_t len)
 		len -= take;
 		if (s->used < sizeof s->block)
 			return;
-		compress(s->state, s->block);
+		block(s->state, s->block);
 		s->used = 0;
 	}
 	/* Whole blocks straight from the caller's buffer, no copy. */
 	for (; len >= 64; p += 64, len -= 64)
-		compress(s->state, p);
+		block(s->state, p);
 	memcpy(s->block, p, len);
 	s->used = len;
 }
@@ -87,13 +152,13 @@ void ul_sha256_final(struct ul_sha256 *s, unsigned char digest[UL_SHA256_SIZE])
 	s->block[s->used++] = 0x80;
 	if (s->used > 56) {
 		memset(s->block + s->used, 0, sizeof s->block - s->used);
-		compress(s->state, s->block);
+		block(s->state, s->block);
 		s->used = 0;
 	}
 	memset(s->block + s->used, 0, 56 - s->used);
 	for (int i = 0; i < 8; i++)
 		s->block[56 + i] = (unsigned char)(bits >> (56 - 8 * i));
-	compress(s->state, s->block);
+	block(s->state, s->block);
 	for (int i = 0; i < 8; i++)
 		for (int j = 0; j < 4; j++)
 			digest[4 * i + j] = (unsigned char)(s->state[i] >> (24 - 8 * j));

@@ -5,6 +5,7 @@
 #ifndef UL_CORE_SHA256_H
 #define UL_CORE_SHA256_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -17,6 +18,10 @@ struct ul_sha256 {
 	unsigned char block[64];          /* the block being filled */
 	size_t used;                      /* bytes of it filled */
 };
+
+/* The CPU's SHA instructions are used where it has them. Off, or on where
+ * it has them; whether they are now in use. The tests compare the two. */
+bool ul_sha256_use_hardware(bool on);
 
 void ul_sha256_init(struct ul_sha256 *s);
 void ul_sha256_update(struct ul_sha256 *s, const void *data, size_t len);

@@ -236,12 +236,25 @@ static int host_copies(struct ul_net *net)
 	return net->dev_images ? 0 : -1;
 }
 
-int ul_net_create(struct ul_net *net, const struct ul_graph *g, const struct ul_weights *w, int batch, int h, int w_,
-		  float dropout, jv *err)
+/* *at if it holds floats (and one more, so no block is empty), else a new
+ * buffer in its place: a reshaped net keeps memory already mapped and
+ * touched. NULL when out of memory. */
+static float *hold(float **at, size_t *cap, size_t floats)
 {
-	memset(net, 0, sizeof *net);
-	net->graph = g, net->weights = w, net->batch = batch, net->h = h, net->w = w_, net->dropout = dropout;
-	struct ul_binder b = { w, err, 0 };
+	if (*at && *cap > floats)
+		return *at;
+	ul_ops->release(*at);
+	*cap = floats + 1;
+	return *at = ul_ops->alloc(sizeof(float) * *cap);
+}
+
+/* Binds, plans and places net's graph for its shape, in the buffers it
+ * holds where they are big enough. */
+static int build(struct ul_net *net, jv *err)
+{
+	const struct ul_graph *g = net->graph;
+	int batch = net->batch, h = net->h, w_ = net->w;
+	struct ul_binder b = { net->weights, err, 0 };
 	int stride = 1;
 	for (int i = 0; i < g->nlayers; i++)
 		stride = g->layers[i].stride > stride ? g->layers[i].stride : stride;
@@ -263,10 +276,9 @@ int ul_net_create(struct ul_net *net, const struct ul_graph *g, const struct ul_
 			net->workspace_floats = ul_size_max(net->workspace_floats, layer_workspace(&net->layers[i]));
 			net->scratch_floats = ul_size_max(net->scratch_floats, out_floats(&net->layers[i]));
 		}
-		net->arena = ul_ops->alloc(sizeof(float) * net->arena_floats);
-		net->workspace = ul_ops->alloc(sizeof(float) * (net->workspace_floats + 1));
-		net->scratch = ul_ops->alloc(sizeof(float) * (net->scratch_floats + 1));
-		if (!net->arena || !net->workspace || !net->scratch)
+		if (!hold(&net->arena, &net->arena_cap, net->arena_floats) ||
+		    !hold(&net->workspace, &net->workspace_cap, net->workspace_floats) ||
+		    !hold(&net->scratch, &net->scratch_cap, net->scratch_floats))
 			ul_bind_fail(&b, "out of %s memory for %zu MB of activations", ul_ops->name,
 				  (net->arena_floats + net->workspace_floats + net->scratch_floats) * sizeof(float) >> 20);
 		if (!b.failed)
@@ -287,15 +299,20 @@ int ul_net_create(struct ul_net *net, const struct ul_graph *g, const struct ul_
 	return 0;
 }
 
-void ul_net_free(struct ul_net *net)
+int ul_net_create(struct ul_net *net, const struct ul_graph *g, const struct ul_weights *w, int batch, int h, int w_,
+		  float dropout, jv *err)
+{
+	*net = (struct ul_net){ .graph = g, .weights = w, .batch = batch, .h = h, .w = w_, .dropout = dropout };
+	return build(net, err);
+}
+
+/* All but the three planned buffers. */
+static void free_binding(struct ul_net *net)
 {
 	for (int i = 0; net->layers && i < net->graph->nlayers; i++)
 		if (net->layers[i].kind == C3K2)
 			free(net->layers[i].m.c3k2.m);
 	free(net->layers);
-	ul_ops->release(net->arena);
-	ul_ops->release(net->workspace);
-	ul_ops->release(net->scratch);
 	ul_ops->release(net->one);
 	ul_ops->release(net->dev_images);
 	for (int k = 0; k < net->noutputs; k++)
@@ -303,6 +320,26 @@ void ul_net_free(struct ul_net *net)
 			free(net->outputs[k].data);
 			free(net->outputs[k].grad);
 		}
+}
+
+int ul_net_reshape(struct ul_net *net, int batch, int h, int w, jv *err)
+{
+	if (net->batch == batch && net->h == h && net->w == w)
+		return 0;
+	free_binding(net);
+	*net = (struct ul_net){ .graph = net->graph, .weights = net->weights, .batch = batch, .h = h, .w = w,
+				.dropout = net->dropout, .arena = net->arena, .workspace = net->workspace,
+				.scratch = net->scratch, .arena_cap = net->arena_cap,
+				.workspace_cap = net->workspace_cap, .scratch_cap = net->scratch_cap };
+	return build(net, err);
+}
+
+void ul_net_free(struct ul_net *net)
+{
+	free_binding(net);
+	ul_ops->release(net->arena);
+	ul_ops->release(net->workspace);
+	ul_ops->release(net->scratch);
 	memset(net, 0, sizeof *net);
 }
 

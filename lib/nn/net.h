@@ -50,7 +50,8 @@ struct ul_net {
 	int noutputs;
 	struct ul_net_output outputs[UL_NET_OUTPUTS];
 	float *arena, *workspace, *scratch;
-	size_t arena_floats, workspace_floats, scratch_floats;
+	size_t arena_floats, workspace_floats, scratch_floats;  /* planned */
+	size_t arena_cap, workspace_cap, scratch_cap;           /* held, at least one more */
 	/* when the backend's memory is not the host's: the images' copy there,
 	 * and a 1 there for the BatchNorms' batch counters */
 	float *dev_images, *one;
@@ -63,6 +64,11 @@ struct ul_net {
 int ul_net_create(struct ul_net *net, const struct ul_graph *g, const struct ul_weights *w, int batch, int h, int w_,
 		  float dropout, jv *err);
 void ul_net_free(struct ul_net *net);
+
+/* The same net bound again for batch x h x w images, in the memory it
+ * holds where that is big enough (a shape seen before costs no new
+ * pages). On failure the net is freed: -1 with a message in *err. */
+int ul_net_reshape(struct ul_net *net, int batch, int h, int w, jv *err);
 
 /* The planned floats: arena, workspace and scratch together. */
 size_t ul_net_floats(const struct ul_net *net);

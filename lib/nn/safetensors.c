@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "core/error.h"
+#include "core/fs.h"
 
 #if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "safetensors data is little-endian, and is copied as it lies"
@@ -308,22 +309,6 @@ static size_t numel_of(const struct ul_safetensors_entry *e)
 	return n;
 }
 
-/* The rename lives in the folder's entries: synced too, or a crash could
- * bring back the old name after the new file was reported written. */
-static int sync_folder_of(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	jv dir = slash ? jv_string_sized(path, slash == path ? 1 : (int)(slash - path)) : jv_string(".");
-	int fd = open(jv_string_value(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int rc = fd < 0 ? -1 : fsync(fd);
-	int error = errno;
-	if (fd >= 0)
-		close(fd);
-	jv_free(dir);
-	errno = error;
-	return rc;
-}
-
 int ul_safetensors_write(const char *path, const struct ul_safetensors_entry *tensors, size_t n, jv metadata, jv *err)
 {
 	jv header = jv_null();
@@ -362,7 +347,7 @@ int ul_safetensors_write(const char *path, const struct ul_safetensors_entry *te
 		if (f)
 			unlink(jv_string_value(tmp));
 		ul_invalid(err, "cannot write %s: %s", path, strerror(error));
-	} else if (sync_folder_of(path) != 0) {
+	} else if (ul_sync_folder_of(path) != 0) {
 		ok = false;
 		ul_invalid(err, "wrote %s, but cannot sync its folder: %s", path, strerror(errno));
 	}

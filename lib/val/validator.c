@@ -38,11 +38,10 @@ int ul_batch_boxes(const struct ul_batch *batch, int b, struct ul_gt_box *gt)
 	return n;
 }
 
-/* What one validation holds while it runs: a net per frame shape, made
- * again when the shape changes, and the per-image buffers. */
+/* What one validation holds while it runs: the kept net and weights, and
+ * the per-image buffers. */
 struct val_run {
-	struct ul_net net;
-	bool has_net;
+	struct ul_val_keep *keep;
 	struct ul_detection *dets;
 	struct ul_gt_box *gt;
 	size_t cap_gt;
@@ -50,26 +49,34 @@ struct val_run {
 	struct ul_e2e_loss loss;
 };
 
-static int val_batch(struct val_run *v, const struct ul_graph *g, const struct ul_weights *w, const struct ul_batch *batch,
+/* The kept net for this batch's frame shape. */
+static struct ul_net *net_for(struct ul_val_keep *k, const struct ul_graph *g, const struct ul_batch *batch, jv *err)
+{
+	if (k->has_net ? ul_net_reshape(&k->net, batch->n, batch->h, batch->w, err)
+		       : ul_net_create(&k->net, g, &k->device, batch->n, batch->h, batch->w, 0, err))
+		return k->has_net = false, NULL;
+	k->has_net = true;
+	return &k->net;
+}
+
+static int val_batch(struct val_run *v, const struct ul_graph *g, const struct ul_batch *batch,
 		     const struct ul_val_options *o, struct ul_val_result *r, jv *err)
 {
-	if (v->has_net && (v->net.batch != batch->n || v->net.h != batch->h || v->net.w != batch->w))
-		ul_net_free(&v->net), v->has_net = false;
-	if (!v->has_net && ul_net_create(&v->net, g, w, batch->n, batch->h, batch->w, 0, err))
+	struct ul_net *net = net_for(v->keep, g, batch, err);
+	if (!net)
 		return -1;
-	v->has_net = true;
 	if (batch->nlabels + 1 > v->cap_gt) {
 		free(v->gt);
 		if (!(v->gt = malloc(sizeof *v->gt * (v->cap_gt = batch->nlabels + 1))))
 			return ul_invalid(err, "out of memory");
 	}
-	ul_net_forward(&v->net, batch->images, false);
+	ul_net_forward(net, batch->images, false);
 	struct ul_detect_head head;
-	if (ul_e2e_head(&v->net, "one2one", &head))
+	if (ul_e2e_head(net, "one2one", &head))
 		return ul_invalid(err, "the model is not a detector");
 	struct ul_detect_items items;
 	double total;
-	if (ul_e2e_loss(&v->loss, &v->net, batch->labels, batch->nlabels, &items, &total))
+	if (ul_e2e_loss(&v->loss, net, batch->labels, batch->nlabels, &items, &total))
 		return ul_invalid(err, "out of memory");
 	r->loss.box += items.box, r->loss.cls += items.cls, r->loss.l1 += items.l1;
 	r->batches++;
@@ -83,23 +90,36 @@ static int val_batch(struct val_run *v, const struct ul_graph *g, const struct u
 	return 0;
 }
 
+/* keep made ready for w: its mirror of w, up to date, for its net. */
+static int keep_for(struct ul_val_keep *k, const struct ul_weights *w, jv *err)
+{
+	if (!k->made || k->of.params != w->params || k->of.buffers != w->buffers) {
+		ul_val_keep_free(k);
+		if (ul_weights_mirror(&k->device, w))
+			return ul_invalid(err, "out of %s memory for the weights", ul_ops->name);
+		k->of = *w, k->made = true;
+		return 0;
+	}
+	ul_weights_upload(&k->device, w);
+	return 0;
+}
+
 int ul_validate(const struct ul_graph *g, const struct ul_weights *w, struct ul_loader *loader,
-		const struct ul_val_options *o, struct ul_val_result *r, jv *err)
+		const struct ul_val_options *o, struct ul_val_keep *keep, struct ul_val_result *r, jv *err)
 {
 	double start = ul_seconds();
 	memset(r, 0, sizeof *r);
-	struct val_run v = { .dets = malloc(sizeof *v.dets * (o->max_det > 0 ? o->max_det : 1)) };
+	struct ul_val_keep own = { 0 };
+	struct val_run v = { .keep = keep ? keep : &own, .dets = malloc(sizeof *v.dets * (o->max_det > 0 ? o->max_det : 1)) };
 	ul_e2e_loss_init(&v.loss, 1, o->box, o->cls, o->dfl);
-	/* the weights where the nets run: w itself on the CPU */
-	struct ul_weights device = { 0 };
-	int rc = ul_weights_mirror(&device, w) ? ul_invalid(err, "out of %s memory for the weights", ul_ops->name) : 0;
+	int rc = keep_for(v.keep, w, err);
 	if (!rc)
 		rc = v.dets && !ul_confusion_init(&r->confusion, g->nc) ? ul_loader_start(loader, 0, err)
 								       : ul_invalid(err, "out of memory");
 	struct ul_batch *batch;
 	char why[256];
 	while (!rc && !r->interrupted && (batch = ul_loader_next(loader, err))) {
-		rc = val_batch(&v, g, &device, batch, o, r, err);
+		rc = val_batch(&v, g, batch, o, r, err);
 		if (!rc && ul_ops->sync(why, sizeof why))
 			rc = ul_invalid(err, "the %s failed: %s", ul_ops->name, why);
 		ul_loader_release(loader, batch);
@@ -114,12 +134,18 @@ int ul_validate(const struct ul_graph *g, const struct ul_weights *w, struct ul_
 	ul_e2e_loss_free(&v.loss);
 	ul_decode_scratch_free(&v.decode);
 	free(v.dets), free(v.gt);
-	if (v.has_net)
-		ul_net_free(&v.net);
-	if (device.graph)
-		ul_weights_mirror_free(&device, w);
+	ul_val_keep_free(&own);
 	r->seconds = ul_seconds() - start;
 	return rc;
+}
+
+void ul_val_keep_free(struct ul_val_keep *k)
+{
+	if (k->has_net)
+		ul_net_free(&k->net);
+	if (k->made)
+		ul_weights_mirror_free(&k->device, &k->of);
+	*k = (struct ul_val_keep){ 0 };
 }
 
 void ul_val_result_free(struct ul_val_result *r)

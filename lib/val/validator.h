@@ -10,6 +10,7 @@
 #include <jv.h>
 
 #include "data/loader.h"
+#include "nn/net.h"
 #include "nn/graph.h"
 #include "nn/weights.h"
 #include "train/detect_loss.h"
@@ -42,11 +43,25 @@ struct ul_val_result {
 	bool interrupted;             /* interrupt said to stop: the numbers are not a validation's */
 };
 
+/* What one validation leaves for the next over the same weights: their
+ * copy in the backend's memory and the net, whose activations are then
+ * not mapped and faulted in again every epoch. Zeroed to start;
+ * ul_val_keep_free releases it. */
+struct ul_val_keep {
+	bool made;
+	struct ul_weights of;      /* the weights it was made for, as they were */
+	struct ul_weights device;  /* their mirror (nn/weights.h) */
+	struct ul_net net;
+	bool has_net;
+};
+void ul_val_keep_free(struct ul_val_keep *k);
+
 /* Validates w (borrowed, read only) of graph g over the loader's batches
- * into r (zeroed first; ul_val_result_free releases it). 0 (also when
- * interrupted: r->interrupted), or -1 with a message in *err. */
+ * into r (zeroed first; ul_val_result_free releases it), in keep's net
+ * (NULL: one made for this validation alone). 0 (also when interrupted:
+ * r->interrupted), or -1 with a message in *err. */
 int ul_validate(const struct ul_graph *g, const struct ul_weights *w, struct ul_loader *loader,
-		const struct ul_val_options *o, struct ul_val_result *r, jv *err);
+		const struct ul_val_options *o, struct ul_val_keep *keep, struct ul_val_result *r, jv *err);
 void ul_val_result_free(struct ul_val_result *r);
 
 /* Image b's labels in batch as boxes in the frame's pixels, into gt (room

@@ -115,7 +115,7 @@ static int validate(const struct ul_trainer *t, struct ul_loader *loader, const 
 		    jv found, jv *result, jv *err)
 {
 	struct ul_val_result v;
-	if (ul_validate(t->graph, &t->ema.weights, loader, o, &v, err)) {
+	if (ul_validate(t->graph, &t->ema.weights, loader, o, NULL, &v, err)) {
 		ul_val_result_free(&v);
 		jv_free(found);
 		return -1;

@@ -74,6 +74,29 @@ int main(void)
 	free(text);
 	ok(ul_read_file("/nonexistent/file", &len) == NULL && len == 0, "a missing file gives NULL and 0");
 
+	/* a second name over an old file: the old one's readers keep it whole */
+	char old_text[16] = "", new_text[16] = "", best[512];
+	snprintf(best, sizeof best, "%s/best", base);
+	FILE *w = fopen(best, "w");
+	ok(w && fputs("old", w) >= 0 && fclose(w) == 0, "an old best");
+	FILE *held = fopen(best, "r");
+	is_int(ul_link_over(big, best), 0, "link_over puts a second name over it");
+	struct stat a, b;
+	ok(stat(big, &a) == 0 && stat(best, &b) == 0 && a.st_ino == b.st_ino && b.st_nlink == 2, "the same file, twice linked");
+	ok(held && fgets(old_text, sizeof old_text, held) && !strcmp(old_text, "old"), "a reader of the old one still reads it");
+	if (held)
+		fclose(held);
+	snprintf(from, sizeof from, "%s/missing", base);
+	ok(ul_link_over(from, best) < 0 && errno == ENOENT, "from a missing file: ENOENT");
+	FILE *r = fopen(best, "r");
+	ok(r && fgets(new_text, 4, r) && !strcmp(new_text, "abc"), "and to is left as it was");
+	if (r)
+		fclose(r);
+	snprintf(to, sizeof to, "%s/best.%ld.link", base, (long)getpid());
+	ok(stat(to, &st) != 0, "no temporary name is left behind");
+	is_int(ul_sync_folder_of(best), 0, "sync_folder_of syncs the folder of a path");
+	ok(ul_sync_folder_of("/nonexistent/dir/file") < 0 && errno == ENOENT, "and fails for a missing folder");
+
 	is_int(ul_remove_tree(base), 0, "cleaned up");
 	return done_testing();
 }

@@ -298,6 +298,70 @@ static char *create_error(const char *yaml_text, int side)
 	return out;
 }
 
+/* Every output of two nets, bit for bit. */
+static bool same_outputs(const struct ul_net *a, const struct ul_net *b)
+{
+	bool same = a->noutputs == b->noutputs;
+	for (int k = 0; same && k < a->noutputs; k++)
+		same = numel(&a->outputs[k]) == numel(&b->outputs[k]) &&
+		       !memcmp(a->outputs[k].data, b->outputs[k].data, sizeof(float) * numel(&a->outputs[k]));
+	return same;
+}
+
+/* A net reshaped from 64 to 32 to 96 and back to 64 computes what a net
+ * made for each shape does, forward (eval and training) and backward, and
+ * keeps its buffers when they are big enough. */
+static void reshaped(void)
+{
+	struct model m;
+	if (build(&m, ul_yaml_load_file("share/ul/models/yolo26.yaml"), 'n', 3, 64, 0)) {
+		ok(0, "yolo26n builds at 64");
+		return;
+	}
+	float *arena = m.net.arena;
+	static const int sides[] = { 32, 96, 64 };
+	float *images = randoms((size_t)BATCH * 96 * 96 * 3, 0.5f, 0.5f);
+	size_t params = m.g.tensors.params;
+	float *grads = malloc(sizeof(float) * params);
+	for (int i = 0; i < 3; i++) {
+		int side = sides[i];
+		jv err = jv_invalid();
+		is_int(ul_net_reshape(&m.net, BATCH, side, side, &err), 0, "reshaped to %d", side);
+		ok(m.net.h == side && m.net.w == side && m.net.batch == BATCH, "its shape is %dx%d", side, side);
+		if (side < 96)
+			ok(m.net.arena == arena, "at %d it keeps the arena it had", side);
+		arena = m.net.arena;
+		struct ul_net fresh;
+		if (ul_net_create(&fresh, &m.g, &m.w, BATCH, side, side, 0, &err)) {
+			ok(0, "a fresh net at %d", side);
+			continue;
+		}
+		ul_net_forward(&m.net, images, false);
+		ul_net_forward(&fresh, images, false);
+		ok(same_outputs(&m.net, &fresh), "at %d its eval outputs are a fresh net's, bit for bit", side);
+		memset(m.w.grads, 0, sizeof(float) * params);
+		ul_net_forward(&m.net, images, true);
+		random_grads(&m.net, NULL);
+		ul_net_backward(&m.net);
+		memcpy(grads, m.w.grads, sizeof(float) * params);
+		memset(m.w.grads, 0, sizeof(float) * params);
+		ul_net_forward(&fresh, images, true);
+		ok(same_outputs(&m.net, &fresh), "and its training outputs");
+		for (int k = 0; k < fresh.noutputs; k++)
+			memcpy(fresh.outputs[k].grad, m.net.outputs[k].grad, sizeof(float) * numel(&fresh.outputs[k]));
+		ul_net_backward(&fresh);
+		ok(!memcmp(grads, m.w.grads, sizeof(float) * params), "and its gradients");
+		ul_net_free(&fresh);
+	}
+	jv err = jv_invalid();
+	is_int(ul_net_reshape(&m.net, BATCH, 60, 60, &err), -1, "a shape no net can take is refused");
+	ok(m.net.layers == NULL && m.net.arena == NULL, "and leaves the net freed");
+	jv_free(err);
+	free(grads);
+	free(images);
+	drop(&m);
+}
+
 static void refusals(void)
 {
 	char *e = create_error(small_yaml, 12);
@@ -318,6 +382,7 @@ int main(void)
 	task_model("share/ul/models/yolo26-pose.yaml", 24, "one2one.kpts.2", 51);
 	task_model("share/ul/models/yolo26-obb.yaml", 18, "one2many.angle.0", 1);
 	classifier();
+	reshaped();
 	small_chain();
 	refusals();
 	return done_testing();

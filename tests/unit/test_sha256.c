@@ -1,5 +1,6 @@
 /* SHA-256: the NIST example messages, every padding boundary, and
- * files checked against sha256sum. */
+ * files checked against sha256sum, with the CPU's SHA instructions and
+ * without; and the two block functions on the same random bytes. */
 #include <errno.h>
 
 #include "core/sha256.h"
@@ -32,11 +33,49 @@ static void write_file(const char *path, const unsigned char *data, size_t len)
 		abort();
 }
 
+static void against_sha256sum(const char *which);
+
 int main(void)
+{
+	bool hardware = ul_sha256_use_hardware(true);
+	printf("# this CPU's SHA instructions: %s\n", hardware ? "in use" : "absent");
+	against_sha256sum(hardware ? "SHA instructions" : "portable");
+	if (hardware) {
+		ul_sha256_use_hardware(false);
+		against_sha256sum("portable");
+		/* every length to two blocks and then some, from every offset into
+		 * a random buffer, both ways */
+		static unsigned char bytes[4096];
+		unsigned x = 777;
+		for (size_t i = 0; i < sizeof bytes; i++)
+			bytes[i] = (unsigned char)((x = x * 1103515245u + 12345u) >> 16);
+		int differ = 0;
+		for (size_t len = 0; len <= 200; len++)
+			for (size_t at = 0; at < 16; at++) {
+				char portable[UL_SHA256_HEX], fast[UL_SHA256_HEX];
+				ul_sha256_use_hardware(false);
+				ul_sha256_hex(bytes + at, len, portable);
+				ul_sha256_use_hardware(true);
+				ul_sha256_hex(bytes + at, len, fast);
+				differ += strcmp(portable, fast) != 0;
+			}
+		is_int(differ, 0, "the SHA instructions give the portable digest for 0 to 200 bytes from 16 offsets");
+		char portable[UL_SHA256_HEX], fast[UL_SHA256_HEX];
+		ul_sha256_use_hardware(false);
+		ul_sha256_hex(bytes, sizeof bytes, portable);
+		ul_sha256_use_hardware(true);
+		ul_sha256_hex(bytes, sizeof bytes, fast);
+		is_str(fast, portable, "and for %zu bytes", sizeof bytes);
+	}
+	return done_testing();
+}
+
+static void against_sha256sum(const char *which)
 {
 	const char *abc448 = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
 	const char *abc896 = "abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmn"
 		"hijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu";
+	printf("# %s\n", which);
 	digest_is("", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", "the empty message");
 	digest_is("abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", "\"abc\"");
 	digest_is(abc448, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1", "the 448-bit message");
@@ -90,5 +129,4 @@ int main(void)
 	char cmd[300];
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
 	ok(system(cmd) == 0, "cleaned up");
-	return done_testing();
 }
