@@ -69,6 +69,16 @@ results >"$tmp/on_device"
 is "$(wc -l <"$tmp/on_device" | tr -d ' ')" 3 "two epochs and the validation"
 ok "with the same losses, rates, steps and metrics, bit for bit" cmp -s "$tmp/on_cpu" "$tmp/on_device"
 
+# validating after every epoch through one kept net, as ul-train does: the
+# weights go over again each time, and the last validation is a fresh net's
+for backend in cpu guarded; do
+	run "$UL_DRIVERS/ul-learn" backend=$backend each_epoch=true <"$tmp/learn.jsonl"
+	is "$(jq -r 'select(.type=="learned") | .kept_same' "$tmp/out")" true \
+		"$backend: the net kept over the epochs validates as a fresh one, bit for bit"
+	results | jq -c 'del(.kept_same)' >"$tmp/each_$backend"
+	ok "$backend: and validating each epoch changes no training number" cmp -s "$tmp/on_cpu" "$tmp/each_$backend"
+done
+
 # the CPU still trains when a GPU is refused
 run "$TRAIN" model=yolo26n.yaml data="$DATA/coco8/coco8.yaml" epochs=1 imgsz=64 batch=4 device=cpu </dev/null
 is "$rc" 0 "device=cpu trains"

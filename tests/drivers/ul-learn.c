@@ -13,7 +13,10 @@
  * and R are taken at, and the training's seconds and images per second;
  * Ultralytics' closing table goes to stderr. backend=guarded runs every
  * net on tests/guarded_backend.h, a stand-in for a GPU whose memory the
- * host cannot touch. Built for the tests only, never installed. */
+ * host cannot touch. each_epoch=true also validates after every epoch
+ * through one kept net, as ul-train does, and the record says whether the
+ * last of those equals the closing validation's fresh net, bit for bit
+ * (`kept_same`). Built for the tests only, never installed. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +41,7 @@ static const struct ul_arg learn_args[] = {
 	{ "on", UL_ARG_STRING, "val" },
 	{ "conf", UL_ARG_FLOAT, "0.001" },
 	{ "backend", UL_ARG_STRING, "cpu" },
+	{ "each_epoch", UL_ARG_BOOL, "false" },
 	{ NULL },
 };
 
@@ -79,7 +83,18 @@ static void close_mosaic(struct ul_loader *l)
 	l->o.augment.mosaic = l->o.augment.mixup = l->o.augment.cutmix = l->o.augment.copy_paste = 0;
 }
 
-static int train(struct ul_trainer *t, struct ul_loader *loader, int close_at, double *seconds, jv *err)
+/* each_epoch's validations: their loader and options, the net they
+ * keep, and the last one's result. */
+struct each_epoch {
+	bool on;
+	struct ul_loader *loader;
+	struct ul_val_options o;
+	struct ul_val_keep keep;
+	struct ul_val_result last;
+};
+
+static int train(struct ul_trainer *t, struct ul_loader *loader, int close_at, struct each_epoch *each, double *seconds,
+		 jv *err)
 {
 	int rc = 0;
 	double start = ul_seconds();
@@ -104,6 +119,10 @@ static int train(struct ul_trainer *t, struct ul_loader *loader, int close_at, d
 		if (!rc)
 			ul_write_record(epoch_record(t, &sum, batches, ul_seconds() - t0));
 		ul_trainer_epoch_end(t);
+		if (!rc && each->on) {
+			ul_val_result_free(&each->last);
+			rc = ul_validate(t->graph, &t->ema.weights, each->loader, &each->o, &each->keep, &each->last, err);
+		}
 	}
 	*seconds = ul_seconds() - start;
 	return rc;
@@ -111,8 +130,8 @@ static int train(struct ul_trainer *t, struct ul_loader *loader, int close_at, d
 
 /* The EMA over the validation batches (lib/val/validator), into the
  * `learned` record begun in found, with the closing table on stderr. */
-static int validate(const struct ul_trainer *t, struct ul_loader *loader, const struct ul_val_options *o, jv names,
-		    jv found, jv *result, jv *err)
+static int validate(const struct ul_trainer *t, struct ul_loader *loader, const struct ul_val_options *o,
+		    const struct each_epoch *each, jv names, jv found, jv *result, jv *err)
 {
 	struct ul_val_result v;
 	if (ul_validate(t->graph, &t->ema.weights, loader, o, NULL, &v, err)) {
@@ -159,7 +178,14 @@ static int validate(const struct ul_trainer *t, struct ul_loader *loader, const 
 	losses = jv_object_set(losses, jv_string("box"), jv_number(v.loss.box));
 	losses = jv_object_set(losses, jv_string("cls"), jv_number(v.loss.cls));
 	losses = jv_object_set(losses, jv_string("l1"), jv_number(v.loss.l1));
-	*result = jv_object_set(r, jv_string("val_losses"), losses);
+	r = jv_object_set(r, jv_string("val_losses"), losses);
+	if (each->on) {
+		const struct ul_val_metrics *k = &each->last.metrics;
+		bool same = k->mp == m->mp && k->mr == m->mr && k->map50 == m->map50 && k->map == m->map &&
+			    !memcmp(&each->last.loss, &v.loss, sizeof v.loss);
+		r = jv_object_set(r, jv_string("kept_same"), jv_bool(same));
+	}
+	*result = r;
 	ul_val_result_free(&v);
 	return 0;
 }
@@ -183,6 +209,7 @@ static int run(const struct ul_args *args, jv dataset, jv config)
 	jv err = jv_invalid(), why = jv_null();
 	int rc = 0;
 	const char *on = ul_arg_str(args, "on");
+	struct each_epoch each = { .on = ul_arg_bool(args, "each_epoch"), .loader = &val_loader };
 	jv train_entries = ul_dataset_split(dataset, "train"), val_entries = ul_dataset_split(dataset, strcmp(on, "train") ? "val" : "train");
 	if (ul_model_graph(facts, dataset, imgsz, &g, &why)) {
 		rc = fail("model", jv_invalid_with_msg(why));
@@ -197,10 +224,13 @@ static int run(const struct ul_args *args, jv dataset, jv config)
 		rc = fail("dataset", err);
 	} else if (ul_train_options_from_args(&o, targs, train_loader.n, &err) || ul_trainer_create(&t, &g, &o, &err)) {
 		rc = fail("config", err);
+	} else if (ul_val_options_from_args(&each.o, targs, &err)) {
+		rc = fail("config", err);
 	} else {
 		double seconds;
 		jv result;
-		if (train(&t, &train_loader, close > 0 ? o.epochs - close : -1, &seconds, &err)) {
+		each.o.conf = ul_arg_float(args, "conf");
+		if (train(&t, &train_loader, close > 0 ? o.epochs - close : -1, &each, &seconds, &err)) {
 			rc = fail("training", err);
 		} else {
 			jv r = ul_record("learned");
@@ -211,21 +241,16 @@ static int run(const struct ul_args *args, jv dataset, jv config)
 			r = jv_object_set(r, jv_string("steps"), jv_number((double)t.steps));
 			r = jv_object_set(r, jv_string("on"), jv_string(on));
 			jv names = jv_get_kind(dataset) == JV_KIND_OBJECT ? jv_object_get(jv_copy(dataset), jv_string("names")) : jv_null();
-			struct ul_val_options vopt;
-			if (ul_val_options_from_args(&vopt, targs, &err)) {
-				jv_free(r);
-				rc = fail("config", err);
-			} else {
-				vopt.conf = ul_arg_float(args, "conf");
-				if (validate(&t, &val_loader, &vopt, names, r, &result, &err))
-					rc = fail("validation", err);
-				else
-					ul_write_record(result);
-			}
+			if (validate(&t, &val_loader, &each.o, &each, names, r, &result, &err))
+				rc = fail("validation", err);
+			else
+				ul_write_record(result);
 			jv_free(names);
 		}
 	}
 	jv_free(why), jv_free(train_entries), jv_free(val_entries), jv_free(targs), jv_free(facts);
+	ul_val_result_free(&each.last);
+	ul_val_keep_free(&each.keep);
 	ul_trainer_free(&t);
 	if (train_open)
 		ul_loader_close(&train_loader);
