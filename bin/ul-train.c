@@ -454,7 +454,9 @@ static bool close_mosaic(struct ul_loader *l)
 	return mixing;
 }
 
-enum stop { RUNNING, DONE, CANCELLED, PAUSED, FAILED, NOT_FINITE };
+#define SAVE_HINT "check the free space and the permissions of the run folder; the last checkpoint written is whole"
+
+enum stop { RUNNING, DONE, CANCELLED, PAUSED, FAILED, NOT_FINITE, NOT_SAVED };
 
 /* One line a batch on a terminal, as Ultralytics draws it. */
 static void progress(const struct run *r, int batch, int batches, const struct ul_detect_items *sum, int n, size_t instances,
@@ -633,7 +635,7 @@ static enum stop train_loop(struct run *r, char *reason, size_t cap, jv *err)
 			    (r->best_epoch == r->t.epoch && save(r, "best", "best.safetensors", "last.safetensors", err)) ||
 			    (r->save_period > 0 && r->t.epoch % r->save_period == 0 &&
 			     save(r, "period", period, "last.safetensors", err)))
-				return FAILED;
+				return NOT_SAVED;
 		}
 		epoch_record(r, &train, lr, ul_seconds() - t0, images, validated);
 		system_record(r);
@@ -750,7 +752,7 @@ static int prepare(struct run *r, jv *err)
 	jv_free(r->args);
 	r->args = jv_copy(c->args);
 	r->config = jv_object_set(r->config, jv_string("model_info"), jv_copy(c->model));
-	if (resumed_dir(r, resume, err))
+	if (resumed_dir(r, resume, err) || ul_run_dir_check_writable(&r->dir, err))
 		return -1;
 	snprintf(r->id, sizeof r->id, "%s", jv_get_kind(c->run) == JV_KIND_STRING ? jv_string_value(c->run) : r->dir.name);
 	r->best_fitness = c->best_fitness, r->best_epoch = c->best_epoch;
@@ -941,7 +943,7 @@ static int train(struct run *r)
 		enum stop stop = train_loop(r, reason, sizeof reason, &err);
 		if (stop == DONE) {
 			if (r->save && save(r, "final", "final.safetensors", r->last_saved == r->t.epoch ? "last.safetensors" : NULL, &err))
-				rc = failed(r, "checkpoint", err, "check the free space of the run folder");
+				rc = failed(r, "checkpoint", err, SAVE_HINT);
 			else {
 				jv_free(err), err = jv_invalid();
 				closing(r);
@@ -955,14 +957,19 @@ static int train(struct run *r)
 			jv_free(err), err = jv_invalid();
 			status(r, "paused", "stdout closed (the next stage stopped); resume from the last checkpoint");
 			rc = EXIT_PAUSED;
+		} else if (stop == NOT_SAVED) {
+			rc = failed(r, "checkpoint", err, SAVE_HINT);
+			err = jv_invalid();
 		} else {
 			jv msg = jv_invalid_has_msg(jv_copy(err)) ? jv_invalid_get_msg(jv_copy(err)) : jv_string("");
 			bool not_finite = strstr(jv_string_value(msg), "not finite") != NULL;
+			bool memory = strstr(jv_string_value(msg), "out of") && strstr(jv_string_value(msg), "memory");
 			jv_free(msg);
 			char hint[96];
 			snprintf(hint, sizeof hint, "try batch=%d", r->train_loader.o.batch / 2 > 0 ? r->train_loader.o.batch / 2 : 1);
 			rc = failed(r, not_finite ? "not_finite" : "training", err,
-				    not_finite ? "lower lr0, or check the labels: the loss stayed not finite after 3 reloads" : hint);
+				    not_finite ? "lower lr0, or check the labels: the loss stayed not finite after 3 reloads"
+				    : memory ? hint : NULL);
 			err = jv_invalid();
 		}
 	}

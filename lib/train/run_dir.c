@@ -1,6 +1,7 @@
 #include "train/run_dir.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -358,6 +359,21 @@ int ul_run_dir_save_args(const struct ul_run_dir *d, jv args, jv schema, jv *err
 	if (!ok) {
 		unlink(tmp);
 		return ul_invalid(err, "cannot write %s: %s", path, strerror(error));
+	}
+	return 0;
+}
+
+int ul_run_dir_check_writable(const struct ul_run_dir *d, jv *err)
+{
+	const char *const dirs[] = { d->path, d->weights };
+	for (int i = 0; i < 2; i++) {
+		char probe[PATH_MAX + 32];
+		snprintf(probe, sizeof probe, "%s/.ul-probe.%ld", dirs[i], (long)getpid());
+		int fd = open(probe, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd < 0)
+			return ul_invalid(err, "the run folder %s cannot be written: %s", dirs[i], strerror(errno));
+		close(fd);
+		unlink(probe);
 	}
 	return 0;
 }

@@ -30,6 +30,11 @@ struct ul_run_dir {
 int ul_run_dir_create(struct ul_run_dir *d, const char *task, const char *project, const char *name, bool exist_ok,
 		      jv *err);
 
+/* Whether the run can write its folder and weights/ (a file made there
+ * and removed): a resumed run finds out before training an epoch, not
+ * when it saves one. 0, or -1 with a message naming the folder. */
+int ul_run_dir_check_writable(const struct ul_run_dir *d, jv *err);
+
 /* args.yaml: the run's arguments (a JSON object, borrowed) in their order,
  * with name and save_dir set to the folder's, as Ultralytics' YAML.save
  * writes them (PyYAML safe_dump, sort_keys=False). A parameter that
