@@ -83,7 +83,7 @@ __attribute__((target("sha,sse4.1"))) static void compress_sha_ni(uint32_t h[8],
 }
 #endif
 
-static bool hardware = true;
+static bool hardware;
 
 bool ul_sha256_use_hardware(bool on)
 {
@@ -97,13 +97,16 @@ bool ul_sha256_use_hardware(bool on)
 	return hardware;
 }
 
-/* The block function this machine runs fastest, found on the first call. */
+/* Decided once as the program loads, before any thread could hash. */
+__attribute__((constructor)) static void choose_block(void)
+{
+	ul_sha256_use_hardware(true);
+}
+
+/* The block function this machine runs fastest. */
 static void block(uint32_t h[8], const unsigned char *p)
 {
 #ifdef HAVE_SHA_NI
-	static bool checked;
-	if (!checked)
-		checked = true, ul_sha256_use_hardware(hardware);
 	if (hardware) {
 		compress_sha_ni(h, p);
 		return;
