@@ -52,10 +52,10 @@ struct val_run {
 /* The kept net for this batch's frame shape. */
 static struct ul_net *net_for(struct ul_val_keep *k, const struct ul_graph *g, const struct ul_batch *batch, jv *err)
 {
-	if (k->has_net ? ul_net_reshape(&k->net, batch->n, batch->h, batch->w, err)
-		       : ul_net_create(&k->net, g, &k->device, batch->n, batch->h, batch->w, 0, err))
-		return k->has_net = false, NULL;
-	k->has_net = true;
+	/* a net that fails is freed, its layers NULL again */
+	if (k->net.layers ? ul_net_reshape(&k->net, batch->n, batch->h, batch->w, err)
+			  : ul_net_create(&k->net, g, &k->device, batch->n, batch->h, batch->w, 0, err))
+		return NULL;
 	return &k->net;
 }
 
@@ -93,11 +93,11 @@ static int val_batch(struct val_run *v, const struct ul_graph *g, const struct u
 /* keep made ready for w: its mirror of w, up to date, for its net. */
 static int keep_for(struct ul_val_keep *k, const struct ul_weights *w, jv *err)
 {
-	if (!k->made || k->of.params != w->params || k->of.buffers != w->buffers) {
+	if (!k->of.graph || k->of.params != w->params || k->of.buffers != w->buffers) {
 		ul_val_keep_free(k);
 		if (ul_weights_mirror(&k->device, w))
 			return ul_invalid(err, "out of %s memory for the weights", ul_ops->name);
-		k->of = *w, k->made = true;
+		k->of = *w;
 		return 0;
 	}
 	ul_weights_upload(&k->device, w);
@@ -141,9 +141,9 @@ int ul_validate(const struct ul_graph *g, const struct ul_weights *w, struct ul_
 
 void ul_val_keep_free(struct ul_val_keep *k)
 {
-	if (k->has_net)
+	if (k->net.layers)
 		ul_net_free(&k->net);
-	if (k->made)
+	if (k->of.graph)
 		ul_weights_mirror_free(&k->device, &k->of);
 	*k = (struct ul_val_keep){ 0 };
 }

@@ -10,8 +10,8 @@
 #include <jv.h>
 
 #include "data/loader.h"
-#include "nn/net.h"
 #include "nn/graph.h"
+#include "nn/net.h"
 #include "nn/weights.h"
 #include "train/detect_loss.h"
 #include "val/ap.h"
@@ -48,11 +48,9 @@ struct ul_val_result {
  * not mapped and faulted in again every epoch. Zeroed to start;
  * ul_val_keep_free releases it. */
 struct ul_val_keep {
-	bool made;
-	struct ul_weights of;      /* the weights it was made for, as they were */
+	struct ul_weights of;      /* the weights it was made for, as they were (graph NULL: none yet) */
 	struct ul_weights device;  /* their mirror (nn/weights.h) */
-	struct ul_net net;
-	bool has_net;
+	struct ul_net net;         /* layers NULL: none yet */
 };
 void ul_val_keep_free(struct ul_val_keep *k);
 

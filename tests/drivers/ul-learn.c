@@ -83,17 +83,17 @@ static void close_mosaic(struct ul_loader *l)
 	l->o.augment.mosaic = l->o.augment.mixup = l->o.augment.cutmix = l->o.augment.copy_paste = 0;
 }
 
-/* each_epoch's validations: their loader and options, the net they
- * keep, and the last one's result. */
-struct each_epoch {
-	bool on;
+/* The validations: their loader and options; with each_epoch, the net
+ * the epochs' validations keep and the last one's result. */
+struct validations {
 	struct ul_loader *loader;
 	struct ul_val_options o;
+	bool each_epoch;
 	struct ul_val_keep keep;
 	struct ul_val_result last;
 };
 
-static int train(struct ul_trainer *t, struct ul_loader *loader, int close_at, struct each_epoch *each, double *seconds,
+static int train(struct ul_trainer *t, struct ul_loader *loader, int close_at, struct validations *val, double *seconds,
 		 jv *err)
 {
 	int rc = 0;
@@ -119,9 +119,9 @@ static int train(struct ul_trainer *t, struct ul_loader *loader, int close_at, s
 		if (!rc)
 			ul_write_record(epoch_record(t, &sum, batches, ul_seconds() - t0));
 		ul_trainer_epoch_end(t);
-		if (!rc && each->on) {
-			ul_val_result_free(&each->last);
-			rc = ul_validate(t->graph, &t->ema.weights, each->loader, &each->o, &each->keep, &each->last, err);
+		if (!rc && val->each_epoch) {
+			ul_val_result_free(&val->last);
+			rc = ul_validate(t->graph, &t->ema.weights, val->loader, &val->o, &val->keep, &val->last, err);
 		}
 	}
 	*seconds = ul_seconds() - start;
@@ -130,11 +130,10 @@ static int train(struct ul_trainer *t, struct ul_loader *loader, int close_at, s
 
 /* The EMA over the validation batches (lib/val/validator), into the
  * `learned` record begun in found, with the closing table on stderr. */
-static int validate(const struct ul_trainer *t, struct ul_loader *loader, const struct ul_val_options *o,
-		    const struct each_epoch *each, jv names, jv found, jv *result, jv *err)
+static int validate(const struct ul_trainer *t, struct validations *val, jv names, jv found, jv *result, jv *err)
 {
 	struct ul_val_result v;
-	if (ul_validate(t->graph, &t->ema.weights, loader, o, NULL, &v, err)) {
+	if (ul_validate(t->graph, &t->ema.weights, val->loader, &val->o, NULL, &v, err)) {
 		ul_val_result_free(&v);
 		jv_free(found);
 		return -1;
@@ -179,10 +178,10 @@ static int validate(const struct ul_trainer *t, struct ul_loader *loader, const 
 	losses = jv_object_set(losses, jv_string("cls"), jv_number(v.loss.cls));
 	losses = jv_object_set(losses, jv_string("l1"), jv_number(v.loss.l1));
 	r = jv_object_set(r, jv_string("val_losses"), losses);
-	if (each->on) {
-		const struct ul_val_metrics *k = &each->last.metrics;
+	if (val->each_epoch) {
+		const struct ul_val_metrics *k = &val->last.metrics;
 		bool same = k->mp == m->mp && k->mr == m->mr && k->map50 == m->map50 && k->map == m->map &&
-			    !memcmp(&each->last.loss, &v.loss, sizeof v.loss);
+			    !memcmp(&val->last.loss, &v.loss, sizeof v.loss);
 		r = jv_object_set(r, jv_string("kept_same"), jv_bool(same));
 	}
 	*result = r;
@@ -209,7 +208,7 @@ static int run(const struct ul_args *args, jv dataset, jv config)
 	jv err = jv_invalid(), why = jv_null();
 	int rc = 0;
 	const char *on = ul_arg_str(args, "on");
-	struct each_epoch each = { .on = ul_arg_bool(args, "each_epoch"), .loader = &val_loader };
+	struct validations val = { .loader = &val_loader, .each_epoch = ul_arg_bool(args, "each_epoch") };
 	jv train_entries = ul_dataset_split(dataset, "train"), val_entries = ul_dataset_split(dataset, strcmp(on, "train") ? "val" : "train");
 	if (ul_model_graph(facts, dataset, imgsz, &g, &why)) {
 		rc = fail("model", jv_invalid_with_msg(why));
@@ -224,13 +223,13 @@ static int run(const struct ul_args *args, jv dataset, jv config)
 		rc = fail("dataset", err);
 	} else if (ul_train_options_from_args(&o, targs, train_loader.n, &err) || ul_trainer_create(&t, &g, &o, &err)) {
 		rc = fail("config", err);
-	} else if (ul_val_options_from_args(&each.o, targs, &err)) {
+	} else if (ul_val_options_from_args(&val.o, targs, &err)) {
 		rc = fail("config", err);
 	} else {
 		double seconds;
 		jv result;
-		each.o.conf = ul_arg_float(args, "conf");
-		if (train(&t, &train_loader, close > 0 ? o.epochs - close : -1, &each, &seconds, &err)) {
+		val.o.conf = ul_arg_float(args, "conf");
+		if (train(&t, &train_loader, close > 0 ? o.epochs - close : -1, &val, &seconds, &err)) {
 			rc = fail("training", err);
 		} else {
 			jv r = ul_record("learned");
@@ -241,7 +240,7 @@ static int run(const struct ul_args *args, jv dataset, jv config)
 			r = jv_object_set(r, jv_string("steps"), jv_number((double)t.steps));
 			r = jv_object_set(r, jv_string("on"), jv_string(on));
 			jv names = jv_get_kind(dataset) == JV_KIND_OBJECT ? jv_object_get(jv_copy(dataset), jv_string("names")) : jv_null();
-			if (validate(&t, &val_loader, &each.o, &each, names, r, &result, &err))
+			if (validate(&t, &val, names, r, &result, &err))
 				rc = fail("validation", err);
 			else
 				ul_write_record(result);
@@ -249,8 +248,8 @@ static int run(const struct ul_args *args, jv dataset, jv config)
 		}
 	}
 	jv_free(why), jv_free(train_entries), jv_free(val_entries), jv_free(targs), jv_free(facts);
-	ul_val_result_free(&each.last);
-	ul_val_keep_free(&each.keep);
+	ul_val_result_free(&val.last);
+	ul_val_keep_free(&val.keep);
 	ul_trainer_free(&t);
 	if (train_open)
 		ul_loader_close(&train_loader);
