@@ -73,11 +73,6 @@ static const struct ul_tool train_tool = {
 	.open = true,
 };
 
-/* The parameters ul-validate knows that this trainer does not act on yet:
- * set to anything but their default, they stop the run before it starts,
- * rather than be accepted and ignored. */
-static const char *const not_yet[] = { "label_smoothing", "cls_pw", "bgr", "classes", NULL };
-
 /* True once the reader of stdout has gone: a pipe's write end polls as an
  * error then, before anything is written to find out. */
 static bool downstream_gone(void)
@@ -259,21 +254,6 @@ static int number(jv args, const char *key, double fallback)
 		return (int)fallback;
 	}
 	return (int)v;
-}
-
-/* A parameter this trainer cannot honour yet, set: the error names it. */
-static int refuse_unsupported(jv config, jv *err)
-{
-	jv modified = jv_object_get(jv_copy(config), jv_string("modified"));
-	int rc = 0;
-	for (int i = 0; !rc && not_yet[i]; i++) {
-		jv v = jv_get_kind(modified) == JV_KIND_OBJECT ? jv_object_get(jv_copy(modified), jv_string(not_yet[i])) : jv_invalid();
-		if (jv_is_valid(v) && jv_get_kind(v) != JV_KIND_NULL && jv_get_kind(v) != JV_KIND_FALSE)
-			rc = ul_invalid(err, "%s= is not supported by ul-train yet; leave it at its default", not_yet[i]);
-		jv_free(v);
-	}
-	jv_free(modified);
-	return rc;
 }
 
 /* --- the run's pieces ---------------------------------------------------------- */
@@ -688,6 +668,30 @@ static int resumed_dir(struct run *r, const char *checkpoint, jv *err)
 	return 0;
 }
 
+/* The trainer of the run; with cls_pw, its class weights from the
+ * training set's instances, logged as Ultralytics does. */
+static int create_trainer(struct run *r, struct ul_train_options *o, jv *err)
+{
+	double *counts = NULL;
+	if (o->cls_pw > 0 && (!(counts = malloc(sizeof *counts * (size_t)r->g.nc)) ||
+			      ul_loader_class_counts(&r->train_loader, r->g.nc, counts))) {
+		free(counts);
+		return ul_invalid(err, "out of memory counting the classes");
+	}
+	o->class_counts = counts;
+	int rc = ul_trainer_create(&r->t, &r->g, o, err);
+	free(counts);
+	o->class_counts = r->t.options.class_counts = NULL;
+	if (!rc && r->t.class_weights) {
+		char line[1024];
+		int at = snprintf(line, sizeof line, "class weights (cls_pw=%g):", o->cls_pw);
+		for (int c = 0; c < r->g.nc && at < (int)sizeof line - 16; c++)
+			at += snprintf(line + at, sizeof line - (size_t)at, " %.3f", r->t.class_weights[c]);
+		log_line("info", "%s", line);
+	}
+	return rc;
+}
+
 /* model= a checkpoint, or pretrained= a file: its weights into the new
  * run; tensors whose shape changed (a new class count) keep their fresh
  * initialisation. 0, or -1 with a message. */
@@ -777,7 +781,7 @@ static int build(struct run *r, jv *err)
 	if (ul_model_graph(facts, r->dataset, number(r->args, "imgsz", 640), &r->g, &why))
 		rc = ul_invalid(err, "%s", jv_get_kind(why) == JV_KIND_STRING ? jv_string_value(why) : "the model does not build");
 	else if (open_loaders(r, err) || ul_train_options_from_args(&o, r->args, r->train_loader.n, err) ||
-		 ul_trainer_create(&r->t, &r->g, &o, err) || ul_val_options_from_args(&r->vo, r->args, err))
+		 create_trainer(r, &o, err) || ul_val_options_from_args(&r->vo, r->args, err))
 		rc = -1;
 	else if ((r->has_trainer = true), r->resuming)
 		rc = ul_checkpoint_resume(&r->resume, &r->t, err);
@@ -788,7 +792,7 @@ static int build(struct run *r, jv *err)
 		return -1;
 	if (r->resuming)
 		log_line("info", "resuming %s from epoch %d", r->id, r->t.epoch);
-	r->vo.curves = r->plots, r->vo.interrupt = stop_asked;
+	r->vo.curves = r->plots, r->vo.interrupt = stop_asked, r->vo.class_weights = r->t.class_weights;
 	r->ncolumns = ul_detect_result_names(r->t.optim.ngroups, r->lr_names, r->lr_room);
 	return 0;
 }
@@ -884,10 +888,6 @@ static int train(struct run *r)
 				"train a detection model on a detection dataset");
 		jv_free(task);
 		return rc;
-	}
-	if (refuse_unsupported(r->config, &err)) {
-		jv_free(task);
-		return failed(r, "param_unsupported", err, NULL);
 	}
 	/* the device's backend runs every net from here on; a GPU's loads, or
 	 * says what is missing */

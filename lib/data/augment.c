@@ -104,6 +104,14 @@ static int mix_in(const struct ul_augment *a, int imgsz, const struct ul_sample_
 	return rc;
 }
 
+static void swap_red_blue(struct ul_image *img)
+{
+	for (size_t i = 0; i < (size_t)img->w * img->h * 3; i += 3) {
+		unsigned char r = img->rgb[i];
+		img->rgb[i] = img->rgb[i + 2], img->rgb[i + 2] = r;
+	}
+}
+
 /* Image i loaded into buf, as part. */
 static void plan_part(struct ul_mosaic_buffer *buf, int i, struct ul_mix_part *part)
 {
@@ -132,5 +140,10 @@ int ul_augment_train(const struct ul_augment *a, int imgsz, int w, int h, const 
 	    (plan->cutmix.image >= 0 && mix_in(a, imgsz, src, &plan->cutmix, rng, out, ul_cutmix, err)))
 		return -1;
 	ul_random_hsv(&out->img, a->hsv_h, a->hsv_s, a->hsv_v, rng);
-	return ul_random_flips(out, a->flipud, a->fliplr, a->flip_idx, rng) ? ul_invalid(err, "out of memory") : 0;
+	if (ul_random_flips(out, a->flipud, a->fliplr, a->flip_idx, rng))
+		return ul_invalid(err, "out of memory");
+	/* bgr: Ultralytics' Format leaves the channels as OpenCV read them */
+	if (a->bgr > 0 && ul_random_unit(rng) < a->bgr)
+		swap_red_blue(&out->img);
+	return 0;
 }

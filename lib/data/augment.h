@@ -9,6 +9,7 @@
  *   cutmix (p)
  *   HSV jitter (hsv_h, hsv_s, hsv_v)
  *   vertical flip (flipud), horizontal flip (fliplr, keypoints by flip_idx)
+ *   the red and blue channels swapped (bgr)
  *
  * Which images a sample loads, and the pool each of its mosaics picks its
  * others from, are planned ahead in the order the dataset meets its
@@ -31,6 +32,7 @@ struct ul_augment {
 	double degrees, translate, scale, shear, perspective;
 	double hsv_h, hsv_s, hsv_v;
 	double flipud, fliplr;
+	double bgr;                /* the chance of swapping red and blue */
 	const int *flip_idx;       /* pose: each keypoint's mirror, or NULL */
 };
 

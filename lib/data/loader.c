@@ -48,6 +48,30 @@ static int classify_options(struct ul_loader_options *o, jv args, bool train, jv
 	return rc;
 }
 
+/* classes=: null, one index or a list of them. */
+static int classes_of(struct ul_loader_options *o, jv args, jv *err)
+{
+	jv v = jv_object_get(jv_copy(args), jv_string("classes"));
+	if (jv_get_kind(v) == JV_KIND_NUMBER)
+		v = jv_array_append(jv_array(), v);
+	int rc = 0;
+	if (jv_get_kind(v) == JV_KIND_ARRAY) {
+		o->only_classes = true;
+		jv_array_foreach(v, i, c) {
+			double x = jv_get_kind(c) == JV_KIND_NUMBER ? jv_number_value(c) : -1;
+			if (!rc && !(x >= 0 && x < 64 * UL_LOADER_CLASS_WORDS && x == (int)x))
+				rc = ul_invalid(err, "classes: a list of class indices from 0 to %d", 64 * UL_LOADER_CLASS_WORDS - 1);
+			else if (!rc)
+				o->classes[(int)x / 64] |= 1ull << ((int)x % 64);
+			jv_free(c);
+		}
+	} else if (jv_get_kind(v) != JV_KIND_NULL && jv_get_kind(v) != JV_KIND_INVALID) {
+		rc = ul_invalid(err, "classes: a class index or a list of them");
+	}
+	jv_free(v);
+	return rc;
+}
+
 int ul_loader_options_from_args(struct ul_loader_options *o, jv args, bool train, const struct ul_label_rules *rules,
 				int seg_points, int kpt_count, int kpt_dims, jv *err)
 {
@@ -58,7 +82,7 @@ int ul_loader_options_from_args(struct ul_loader_options *o, jv args, bool train
 	if (ul_run_number(args, "imgsz", &imgsz, err) || ul_run_number(args, "batch", &batch, err) ||
 	    ul_run_number(args, "workers", &workers, err) || ul_run_number(args, "seed", &seed, err) ||
 	    ul_run_number(args, "single_cls", &single_cls, err) || ul_run_number(args, "rect", &rect, err) ||
-	    (train && (ul_run_number(args, "fraction", &fraction, err) ||
+	    classes_of(o, args, err) || (train && (ul_run_number(args, "fraction", &fraction, err) ||
 		       ul_run_number(args, "multi_scale", &o->multi_scale, err))))
 		return -1;
 	if (train && (ul_run_number(args, "mosaic", &a->mosaic, err) || ul_run_number(args, "mixup", &a->mixup, err) ||
@@ -68,7 +92,7 @@ int ul_loader_options_from_args(struct ul_loader_options *o, jv args, bool train
 		      ul_run_number(args, "shear", &a->shear, err) || ul_run_number(args, "perspective", &a->perspective, err) ||
 		      ul_run_number(args, "hsv_h", &a->hsv_h, err) || ul_run_number(args, "hsv_s", &a->hsv_s, err) ||
 		      ul_run_number(args, "hsv_v", &a->hsv_v, err) || ul_run_number(args, "flipud", &a->flipud, err) ||
-		      ul_run_number(args, "fliplr", &a->fliplr, err)))
+		      ul_run_number(args, "fliplr", &a->fliplr, err) || ul_run_number(args, "bgr", &a->bgr, err)))
 		return -1;
 	/* the trainer stops the mixing transforms close_mosaic epochs before the
 	 * end; as in Ultralytics, never in a run of fewer epochs than that */
@@ -105,6 +129,24 @@ int ul_loader_options_from_args(struct ul_loader_options *o, jv args, bool train
 }
 
 /* --- opening -------------------------------------------------------------- */
+
+/* classes=: the other classes' instances go, as Ultralytics' dataset drops
+ * them before any transform (the image stays). 0, or -1 with a message. */
+static int keep_classes(struct ul_sample *s, const struct ul_loader_options *o, jv *err)
+{
+	if (!o->only_classes || s->n == 0)
+		return 0;
+	bool *keep = malloc(sizeof *keep * (size_t)s->n);
+	if (!keep)
+		return ul_invalid(err, "out of memory");
+	for (int i = 0; i < s->n; i++) {
+		unsigned c = (unsigned)s->cls[i];
+		keep[i] = c < 64 * UL_LOADER_CLASS_WORDS && (o->classes[c / 64] >> (c % 64) & 1);
+	}
+	ul_sample_keep(s, keep);
+	free(keep);
+	return 0;
+}
 
 static void skip(struct ul_loader *l, const char *path, jv problem)
 {
@@ -293,7 +335,7 @@ static int load_image(struct ul_loader *l, int i, struct ul_sample *out, jv *err
 		buffer_admit(l, i);
 	if (rc)
 		return -1;
-	if (ul_sample_set_labels(out, im->labels, im->len, &l->o.rules, err)) {
+	if (ul_sample_set_labels(out, im->labels, im->len, &l->o.rules, err) || keep_classes(out, &l->o, err)) {
 		jv msg = jv_invalid_get_msg(*err);
 		*err = jv_invalid_with_msg(jv_string_fmt("%s: %s", im->path, jv_string_value(msg)));
 		jv_free(msg);
@@ -648,6 +690,38 @@ void ul_loader_release(struct ul_loader *l, struct ul_batch *b)
 	l->consumed++;
 	pthread_cond_broadcast(&l->changed);
 	pthread_mutex_unlock(&l->lock);
+}
+
+struct class_count {
+	const struct ul_loader_options *o;
+	int nc;
+	double *counts;
+};
+
+static int count_row(void *ctx, const double *v, int n)
+{
+	(void)n;
+	struct class_count *k = ctx;
+	unsigned c = (unsigned)v[0];
+	bool kept = !k->o->only_classes || (c < 64 * UL_LOADER_CLASS_WORDS && (k->o->classes[c / 64] >> (c % 64) & 1));
+	c = k->o->single_cls ? 0 : c;
+	if (kept && c < (unsigned)k->nc)
+		k->counts[c]++;
+	return 0;
+}
+
+int ul_loader_class_counts(const struct ul_loader *l, int nc, double *counts)
+{
+	struct class_count k = { &l->o, nc, counts };
+	memset(counts, 0, sizeof *counts * (size_t)nc);
+	for (int i = 0; i < l->n; i++) {
+		struct ul_label_check check = { 0 };
+		/* a file that breaks the rules fails when its image loads */
+		if (l->images[i].labels && ul_labels_rows(l->images[i].labels, l->images[i].len, &l->o.rules, &check, count_row, &k) &&
+		    !check.bad_line)
+			return -1;
+	}
+	return 0;
 }
 
 void ul_loader_close(struct ul_loader *l)

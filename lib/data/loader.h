@@ -46,6 +46,8 @@
 
 enum ul_cache { UL_CACHE_NONE, UL_CACHE_RAM, UL_CACHE_DISK };
 
+#define UL_LOADER_CLASS_WORDS 64  /* classes= names indices below 64 x 64 */
+
 struct ul_loader_options {
 	int imgsz, batch, workers, stride;
 	bool train;                /* augment, or letterbox for validation */
@@ -58,6 +60,8 @@ struct ul_loader_options {
 	double fraction;           /* of the split's images, its leading part */
 	double multi_scale;        /* training: each batch resized around imgsz (data/multi_scale.h) */
 	bool single_cls;           /* every class becomes 0 */
+	bool only_classes;         /* classes=: only the instances of the classes in `classes` are kept */
+	uint64_t classes[UL_LOADER_CLASS_WORDS];  /* a bit per class index */
 	int mask_ratio;            /* segment: masks at 1 / mask_ratio of the frame (0: no masks) */
 	bool overlap_mask;         /* one mask an image, instances numbered in it (data/masks.h) */
 	enum ul_cache cache;
@@ -136,6 +140,11 @@ int ul_loader_options_from_args(struct ul_loader_options *o, jv args, bool train
  * skipped. 0, or -1 with a message in *err (no usable image, out of memory). */
 int ul_loader_open(struct ul_loader *l, jv entries, const struct ul_loader_options *o, jv *err);
 void ul_loader_close(struct ul_loader *l);
+
+/* The instances of each class below nc over the loader's images, as the
+ * batches will hold them (classes= and single_cls applied), into counts.
+ * 0, or -1 when out of memory. */
+int ul_loader_class_counts(const struct ul_loader *l, int nc, double *counts);
 
 /* Starts epoch `epoch` (0-based): its order, and the workers on its
  * batches. The previous epoch must have been read to its end or abandoned. */

@@ -15,7 +15,7 @@ const struct ul_detect_loss_config ul_detect_one2one = { .topk = 7, .topk2 = 1, 
 
 void ul_detect_scratch_free(struct ul_detect_scratch *s)
 {
-	free(s->anchor_xy), free(s->anchor_stride), free(s->score), free(s->owner), free(s->sums);
+	free(s->anchor_xy), free(s->anchor_stride), free(s->score), free(s->owner), free(s->sums), free(s->class_weight);
 	for (int k = 0; k < UL_DETECT_PIECES; k++) {
 		struct ul_detect_piece *p = &s->pieces[k];
 		free(p->pred), free(p->probs), free(p->gt);
@@ -45,7 +45,8 @@ static int reserve(struct ul_detect_scratch *s, const struct ul_detect_head *hea
 	if (ul_grow(&s->anchor_xy, &s->cap_xy, 4 * anchors, sizeof(double)) ||
 	    ul_grow(&s->anchor_stride, &s->cap_stride, anchors, sizeof(double)) ||
 	    ul_grow(&s->score, &s->cap_score, all, sizeof(double)) || ul_grow(&s->owner, &s->cap_owner, all, sizeof(int)) ||
-	    ul_grow(&s->sums, &s->cap_sums, 4 * (size_t)head->batch, sizeof(double)))
+	    ul_grow(&s->sums, &s->cap_sums, 4 * (size_t)head->batch, sizeof(double)) ||
+	    ul_grow(&s->class_weight, &s->cap_class_weight, (size_t)head->nc + 1, sizeof(float)))
 		return -1;
 	for (int k = 0; k < pieces_of(head); k++) {
 		struct ul_detect_piece *p = &s->pieces[k];
@@ -114,6 +115,7 @@ struct loss_pass {
 	int anchors, pieces;
 	double width, height;
 	double cls_grad, box_grad, l1_grad;  /* the second pass's gains over the target score sum */
+	float keep, lift;                    /* label smoothing: a class target t becomes t keep + lift */
 	int failed;
 };
 
@@ -170,7 +172,8 @@ static void image_loss(struct loss_pass *p, struct ul_detect_piece *piece, int b
 	double size[4] = { p->width, p->height, p->width, p->height };
 	boxes_of(head, p->labels, p->nlabels, b, p->width, p->height, piece->gt);
 	double cls_sum = 0, box_sum = 0, l1_sum = 0;
-	float cls_grad = (float)p->cls_grad;
+	float cls_grad = (float)p->cls_grad, keep = p->keep, lift = p->lift;
+	const float *cw = s->class_weight;
 	for (int a = 0; a < anchors; a++) {
 		int l, owner = s->owner[(size_t)b * anchors + a];
 		size_t at = cell(head, b, a, &l);
@@ -187,10 +190,10 @@ static void image_loss(struct loss_pass *p, struct ul_detect_piece *piece, int b
 			int n = nc - c0 < BCE_BLOCK ? nc - c0 : BCE_BLOCK;
 			for (int k = 0; k < n; k++) {
 				int c = c0 + k;
-				float t = c == target ? (float)w : 0, e = ul_exp_nonpositive(-fabsf(x[c]));
+				float t = (c == target ? (float)w : 0) * keep + lift, e = ul_exp_nonpositive(-fabsf(x[c]));
 				float sig = (x[c] >= 0 ? 1 : e) / (1 + e);
-				term[k] = fmaxf(x[c], 0) - x[c] * t + log1p_unit(e);
-				dx[c] += (sig - t) * cls_grad;
+				term[k] = (fmaxf(x[c], 0) - x[c] * t + log1p_unit(e)) * cw[c];
+				dx[c] += (sig - t) * cls_grad * cw[c];
 			}
 			for (int k = 0; k < n; k++)
 				anchor_sum += term[k];
@@ -244,7 +247,10 @@ int ul_detect_loss(const struct ul_detect_loss_config *cfg, const struct ul_dete
 	if (reserve(s, head, nlabels))
 		return -1;
 	struct loss_pass p = { cfg, head, labels, nlabels, s, anchors_of(head), pieces_of(head),
-			       head->w[0] * head->stride[0], head->h[0] * head->stride[0], 0, 0, 0, 0 };
+			       head->w[0] * head->stride[0], head->h[0] * head->stride[0], 0, 0, 0,
+			       (float)(1 - cfg->label_smoothing), (float)(cfg->label_smoothing / 2), 0 };
+	for (int c = 0; c < head->nc; c++)
+		s->class_weight[c] = cfg->class_weights ? cfg->class_weights[c] : 1;
 	anchor_grid(head, s->anchor_xy, s->anchor_stride);
 	ul_parallel_for(p.pieces, assign_piece, &p);
 	if (p.failed)
@@ -265,6 +271,15 @@ int ul_detect_loss(const struct ul_detect_loss_config *cfg, const struct ul_dete
 					   l1_sum / score_sum * cfg->dfl };
 	*total = (items->box + items->cls + items->l1) * scale;
 	return 0;
+}
+
+void ul_detect_class_weights(const double *counts, int nc, double power, float *weights)
+{
+	double sum = 0;
+	for (int c = 0; c < nc; c++)
+		sum += pow(1 / (counts[c] > 0 ? counts[c] : 1), power);
+	for (int c = 0; c < nc; c++)
+		weights[c] = (float)(pow(1 / (counts[c] > 0 ? counts[c] : 1), power) / (sum / nc));
 }
 
 void ul_e2e_weights(int updates, int epochs, double *one2many, double *one2one)

@@ -2,7 +2,8 @@
  * gradient with respect to the head's outputs: BCE of the class logits
  * against the assigner's soft targets, CIoU and the size-normalised L1 of
  * the boxes of assigned anchors, each over the sum of target scores, with
- * the gains of default.yaml. The end-to-end loss (4.1) is two calls, the
+ * the gains of default.yaml; optionally each class's BCE weighted (cls_pw)
+ * and its targets smoothed (label_smoothing). The end-to-end loss (4.1) is two calls, the
  * one-to-many head (top 10) and the one-to-one head (top 7, then 1), with
  * their weights (ul_e2e_weights).
  *
@@ -29,7 +30,9 @@ struct ul_detect_head {
 
 struct ul_detect_loss_config {
 	int topk, topk2;
-	double box, cls, dfl;  /* gains; dfl multiplies the L1 term */
+	double box, cls, dfl;         /* gains; dfl multiplies the L1 term */
+	const float *class_weights;   /* cls_pw: each class's BCE terms times its weight; NULL: all 1 */
+	double label_smoothing;       /* the class targets t become t (1 - e) + e / 2 */
 };
 
 /* One-to-many and one-to-one, with Ultralytics' default gains. */
@@ -57,7 +60,8 @@ struct ul_detect_scratch {
 	double *anchor_xy, *anchor_stride, *score;
 	int *owner;
 	double *sums;  /* per image: target scores, then box, cls and l1 terms */
-	size_t cap_xy, cap_stride, cap_score, cap_owner, cap_sums;
+	float *class_weight;  /* the call's, nc of them */
+	size_t cap_xy, cap_stride, cap_score, cap_owner, cap_sums, cap_class_weight;
 	struct ul_detect_piece pieces[UL_DETECT_PIECES];
 };
 
@@ -70,6 +74,11 @@ void ul_detect_scratch_free(struct ul_detect_scratch *s);
 int ul_detect_loss(const struct ul_detect_loss_config *cfg, const struct ul_detect_head *head,
 		   const struct ul_label *labels, size_t nlabels, double weight, struct ul_detect_items *items,
 		   double *total, struct ul_detect_scratch *s);
+
+/* cls_pw's class weights (Ultralytics' set_class_weights): each class's
+ * inverse instance count (a class without instances counts 1) to the
+ * power, scaled to a mean of 1. */
+void ul_detect_class_weights(const double *counts, int nc, double power, float *weights);
 
 /* The one-to-many and one-to-one weights after `updates` epochs of a run
  * of `epochs`: 0.8 and 0.2 at first, the first falling linearly to 0.1. */

@@ -11,6 +11,12 @@ void ul_e2e_loss_init(struct ul_e2e_loss *e, int epochs, double box, double cls,
 		heads[k]->box = box, heads[k]->cls = cls, heads[k]->dfl = dfl;
 }
 
+void ul_e2e_loss_classes(struct ul_e2e_loss *e, const float *class_weights, double label_smoothing)
+{
+	e->one2many.class_weights = e->one2one.class_weights = class_weights;
+	e->one2many.label_smoothing = e->one2one.label_smoothing = label_smoothing;
+}
+
 void ul_e2e_loss_free(struct ul_e2e_loss *e)
 {
 	ul_detect_scratch_free(&e->scratch[0]);

@@ -20,6 +20,10 @@ struct ul_e2e_loss {
 void ul_e2e_loss_init(struct ul_e2e_loss *e, int epochs, double box, double cls, double dfl);
 void ul_e2e_loss_free(struct ul_e2e_loss *e);
 
+/* Both heads' class weights (nc of them, borrowed; NULL for none) and
+ * label smoothing (ul_detect_loss_config). */
+void ul_e2e_loss_classes(struct ul_e2e_loss *e, const float *class_weights, double label_smoothing);
+
 /* The head of one copy ("one2many" or "one2one") over the net's outputs,
  * or -1 when the net has no such detection outputs. */
 int ul_e2e_head(struct ul_net *net, const char *copy, struct ul_detect_head *head);

@@ -54,7 +54,9 @@ int ul_train_options_from_args(struct ul_train_options *o, jv args, long train_i
 	    ul_run_number(args, "weight_decay", &o->weight_decay, err) || ul_run_number(args, "warmup_epochs", &o->warmup_epochs, err) ||
 	    ul_run_number(args, "warmup_momentum", &o->warmup_momentum, err) ||
 	    ul_run_number(args, "warmup_bias_lr", &o->warmup_bias_lr, err) || ul_run_number(args, "box", &o->box, err) ||
-	    ul_run_number(args, "cls", &o->cls, err) || ul_run_number(args, "dfl", &o->dfl, err) || freeze_of(args, o, err))
+	    ul_run_number(args, "cls", &o->cls, err) || ul_run_number(args, "dfl", &o->dfl, err) ||
+	    ul_run_number(args, "cls_pw", &o->cls_pw, err) || ul_run_number(args, "label_smoothing", &o->label_smoothing, err) ||
+	    freeze_of(args, o, err))
 		return -1;
 	double cos_lr;
 	if (ul_run_number(args, "cos_lr", &cos_lr, err))
@@ -63,6 +65,8 @@ int ul_train_options_from_args(struct ul_train_options *o, jv args, long train_i
 	o->epochs = (int)epochs, o->batch = (int)batch, o->nbs = (int)nbs, o->seed = (uint64_t)seed;
 	if (o->epochs < 1 || o->batch < 1 || o->nbs < 1)
 		return ul_invalid(err, "epochs, batch and nbs must be at least 1");
+	if (!(o->cls_pw >= 0 && o->cls_pw <= 1) || !(o->label_smoothing >= 0 && o->label_smoothing <= 1))
+		return ul_invalid(err, "cls_pw and label_smoothing must be in [0, 1]");
 	return 0;
 }
 
@@ -132,6 +136,18 @@ int ul_trainer_create(struct ul_trainer *t, const struct ul_graph *g, const stru
 	t->warmup = ul_warmup_iterations(&t->schedule, t->batches);
 	ul_schedule_epoch(&t->schedule, &t->optim, 0);
 	ul_e2e_loss_init(&t->loss, o->epochs, o->box, o->cls, o->dfl);
+	if (o->cls_pw > 0) {
+		if (!o->class_counts) {
+			ul_trainer_free(t);
+			return ul_invalid(err, "cls_pw: the training set's class counts are needed");
+		}
+		if (!(t->class_weights = malloc(sizeof *t->class_weights * (size_t)g->nc))) {
+			ul_trainer_free(t);
+			return ul_invalid(err, "out of memory");
+		}
+		ul_detect_class_weights(o->class_counts, g->nc, o->cls_pw, t->class_weights);
+	}
+	ul_e2e_loss_classes(&t->loss, t->class_weights, o->label_smoothing);
 	return 0;
 }
 
@@ -147,6 +163,7 @@ void ul_trainer_free(struct ul_trainer *t)
 		ul_weights_mirror_free(&t->device, &t->weights);
 	ul_weights_free(&t->weights);
 	free(t->frozen);
+	free(t->class_weights);
 	*t = (struct ul_trainer){ 0 };
 }
 

@@ -39,12 +39,15 @@ struct ul_train_options {
 	double warmup_epochs, warmup_momentum, warmup_bias_lr;
 	bool cos_lr;
 	double box, cls, dfl;      /* loss gains */
+	double cls_pw, label_smoothing;  /* class weighting and target smoothing (detect_loss.h) */
+	const double *class_counts;  /* the training set's instances per class (borrowed): cls_pw's weights */
 	int freeze[UL_TRAIN_MAX_FREEZE], nfreeze;  /* layer indices whose tensors stay as they are */
 	uint64_t seed;
 };
 
 /* The options of a config record's "args" (borrowed), with the number of
- * training images. 0, or -1 with a message in *err. */
+ * training images (class_counts left NULL: the caller's to set). 0, or -1
+ * with a message in *err. */
 int ul_train_options_from_args(struct ul_train_options *o, jv args, long train_images, jv *err);
 
 struct ul_trainer {
@@ -58,6 +61,7 @@ struct ul_trainer {
 	struct ul_schedule schedule;
 	struct ul_e2e_loss loss;
 	bool *frozen;                   /* per tensor of the table */
+	float *class_weights;           /* cls_pw's, nc of them, or NULL */
 	struct ul_net nets[UL_TRAIN_NETS];  /* for the shapes seen last: an epoch's full batches and its short one */
 	bool has_net[UL_TRAIN_NETS];
 	int net;                        /* the one the last batch ran on */

@@ -20,7 +20,7 @@ int ul_val_options_from_args(struct ul_val_options *o, jv args, jv *err)
 	jv_free(conf);
 	if ((given && ul_run_number(args, "conf", &o->conf, err)) || ul_run_number(args, "max_det", &max_det, err) ||
 	    ul_run_number(args, "box", &o->box, err) || ul_run_number(args, "cls", &o->cls, err) ||
-	    ul_run_number(args, "dfl", &o->dfl, err))
+	    ul_run_number(args, "dfl", &o->dfl, err) || ul_run_number(args, "label_smoothing", &o->label_smoothing, err))
 		return -1;
 	o->max_det = (int)max_det;
 	return 0;
@@ -112,6 +112,7 @@ int ul_validate(const struct ul_graph *g, const struct ul_weights *w, struct ul_
 	struct ul_val_keep own = { 0 };
 	struct val_run v = { .keep = keep ? keep : &own, .dets = malloc(sizeof *v.dets * (o->max_det > 0 ? o->max_det : 1)) };
 	ul_e2e_loss_init(&v.loss, 1, o->box, o->cls, o->dfl);
+	ul_e2e_loss_classes(&v.loss, o->class_weights, o->label_smoothing);
 	int rc = keep_for(v.keep, w, err);
 	if (!rc)
 		rc = v.dets && !ul_confusion_init(&r->confusion, g->nc) ? ul_loader_start(loader, 0, err)

@@ -24,13 +24,16 @@ struct ul_val_options {
 	double conf;           /* detections scoring at or below are dropped (0.001) */
 	int max_det;           /* per image (300) */
 	double box, cls, dfl;  /* the loss gains, as in training */
+	const float *class_weights;  /* cls_pw's, as in training (borrowed), or NULL */
+	double label_smoothing;      /* as in training */
 	bool curves;           /* the metrics' curves too, for the plots (val/plots.h) */
 	bool (*interrupt)(void);  /* when set, asked after every batch: true ends the validation, unfinished */
 };
 
 /* The options of a config record's args (borrowed): conf and max_det when
- * given (a conf of null is validation's 0.001), the gains. 0, or -1 with a
- * message in *err. */
+ * given (a conf of null is validation's 0.001), the gains and
+ * label_smoothing (class_weights are the trainer's to set). 0, or -1 with
+ * a message in *err. */
 int ul_val_options_from_args(struct ul_val_options *o, jv args, jv *err);
 
 struct ul_val_result {

@@ -4,7 +4,9 @@
  * mosaic loads its own image and three others from the buffer as it stood
  * after that load, the first sample its own four times; MixUp's image,
  * uniform over the set, enters the buffer before its own mosaic picks;
- * with cache=ram (no buffer) the others are uniform over the whole set. */
+ * with cache=ram (no buffer) the others are uniform over the whole set.
+ * And bgr: with the same draws, the image of bgr=1 is bgr=0's with red and
+ * blue swapped; bgr=0.5 swaps about half of the samples. */
 #include "core/random.h"
 #include "data/augment.h"
 #include "tap.h"
@@ -131,9 +133,67 @@ static void whole_set(void)
 	ul_mosaic_buffer_free(&b);
 }
 
+/* An image whose three channels differ everywhere. */
+static int coloured(void *ctx, int index, struct ul_sample *out, jv *err)
+{
+	(void)ctx, (void)err;
+	ul_sample_free(out);
+	out->img = (struct ul_image){ SIDE, SIDE, malloc((size_t)SIDE * SIDE * 3) };
+	for (int i = 0; i < SIDE * SIDE; i++) {
+		unsigned char *p = out->img.rgb + 3 * i;
+		p[0] = (unsigned char)(20 + i % SIDE * 3 + index), p[1] = 128, p[2] = (unsigned char)(230 - i / SIDE * 3);
+	}
+	return 0;
+}
+
+/* The image of one sample of image 0, or a zero width when it failed. */
+static struct ul_image transformed(const struct ul_augment *a, uint64_t seed)
+{
+	struct ul_sample_source src = { coloured, NULL };
+	struct ul_mix_plan plan = { .own = { 0, NULL, 1 }, .mixup = { .image = -1 }, .cutmix = { .image = -1 } };
+	struct ul_sample s;
+	ul_sample_init(&s, 0, 0, 0);
+	jv err = jv_invalid();
+	uint64_t rng = seed;
+	if (ul_augment_train(a, SIDE, SIDE, SIDE, &src, &plan, &rng, &s, &err)) {
+		jv_free(jv_invalid_get_msg(err));
+		ul_sample_free(&s);
+		return (struct ul_image){ 0 };
+	}
+	return s.img;
+}
+
+/* b is a with red and blue swapped. */
+static bool red_blue_swapped(const struct ul_image *a, const struct ul_image *b)
+{
+	bool same = a->w == b->w && a->h == b->h && a->w > 0;
+	for (size_t i = 0; same && i < (size_t)a->w * a->h * 3; i += 3)
+		same = a->rgb[i] == b->rgb[i + 2] && a->rgb[i + 1] == b->rgb[i + 1] && a->rgb[i + 2] == b->rgb[i];
+	return same;
+}
+
+static void channel_swap(void)
+{
+	struct ul_augment plain = { .translate = 0.1, .scale = 0.5, .hsv_h = 0.015, .hsv_s = 0.7, .hsv_v = 0.4, .fliplr = 0.5 };
+	struct ul_augment always = plain, half = plain;
+	always.bgr = 1, half.bgr = 0.5;
+	int exact = 0, swapped = 0, unchanged = 0;
+	for (uint64_t seed = 1; seed <= 200; seed++) {
+		struct ul_image a = transformed(&plain, seed), b = transformed(&always, seed), c = transformed(&half, seed);
+		exact += seed <= 8 && red_blue_swapped(&a, &b);
+		swapped += red_blue_swapped(&a, &c);
+		unchanged += a.w > 0 && c.w > 0 && !memcmp(a.rgb, c.rgb, (size_t)a.w * a.h * 3);
+		free(a.rgb), free(b.rgb), free(c.rgb);
+	}
+	ok(exact == 8, "bgr=1: the bgr=0 image with red and blue swapped, 8 seeds of 8");
+	ok(swapped + unchanged == 200 && swapped > 70 && swapped < 130, "bgr=0.5: %d of 200 swapped, the others untouched",
+	   swapped);
+}
+
 int main(void)
 {
 	mosaics();
 	whole_set();
+	channel_swap();
 	return done_testing();
 }

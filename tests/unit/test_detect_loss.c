@@ -8,6 +8,8 @@
  * against finite differences, and the one-to-many/one-to-one weights;
  * and a box whose edge falls exactly on a column of anchor centres, as
  * whole pixels do, which in Ultralytics' float32 leaves them outside.
+ * On the same vectors, class weights (cls_pw) and label smoothing against
+ * their formulas over the assignment the loss made, and cls_pw's weights.
  * Tolerance: 1e-5 relative (the reference is float64, the outputs and
  * gradients are stored as float32; our sums run in double). */
 #include <math.h>
@@ -44,6 +46,72 @@ static double l2_relative(const float *a, const float *b, size_t n)
 	for (size_t i = 0; i < n; i++)
 		diff += ((double)a[i] - b[i]) * ((double)a[i] - b[i]), ref += (double)b[i] * b[i];
 	return sqrt(diff) / fmax(sqrt(ref), 1e-12);
+}
+
+/* The label of image b's k-th box, in label order (the loss's owner). */
+static const struct ul_label *owner_label(const struct ul_label *labels, size_t nlabels, int b, int k)
+{
+	for (size_t i = 0; i < nlabels; i++)
+		if (labels[i].image == b && k-- == 0)
+			return &labels[i];
+	return NULL;
+}
+
+/* The head again with class weights and label smoothing: its class item
+ * and class gradients against BCE written out over the assignment it
+ * made, with the targets t (1 - e) + e / 2 and each class's terms times
+ * its weight; the box terms as they were without. */
+static void weighted_and_smoothed(const char *name, const struct ul_detect_loss_config *plain,
+				  const struct ul_detect_head *plain_head, const struct ul_label *labels, size_t nlabels,
+				  double weight, const struct ul_detect_items *plain_items)
+{
+	struct ul_detect_head head = *plain_head;
+	struct ul_detect_loss_config cfg = *plain;
+	float *weights = malloc(sizeof *weights * (size_t)head.nc);
+	for (int c = 0; c < head.nc; c++)
+		weights[c] = 0.25f + 1.5f * (float)c / (float)head.nc;
+	cfg.class_weights = weights, cfg.label_smoothing = 0.1;
+	size_t cells[UL_DETECT_LEVELS];
+	for (int l = 0; l < UL_DETECT_LEVELS; l++) {
+		cells[l] = (size_t)head.batch * head.h[l] * head.w[l];
+		head.dbox[l] = calloc(4 * cells[l], sizeof(float)), head.dcls[l] = calloc(cells[l] * head.nc, sizeof(float));
+	}
+	struct ul_detect_scratch s = { 0 };
+	struct ul_detect_items items;
+	double total;
+	int rc = ul_detect_loss(&cfg, &head, labels, nlabels, weight, &items, &total, &s);
+	double score_sum = 0, bce = 0, worst = 0;
+	int anchors = 0;
+	for (int l = 0; l < UL_DETECT_LEVELS; l++)
+		anchors += head.h[l] * head.w[l];
+	for (int b = 0; !rc && b < head.batch; b++)
+		for (int a = 0; a < anchors; a++)
+			score_sum += s.score[(size_t)b * anchors + a];
+	score_sum = fmax(score_sum, 1);
+	double gain = cfg.cls * head.batch * weight / score_sum;
+	for (int b = 0; !rc && b < head.batch; b++)
+		for (int l = 0, a = 0; l < UL_DETECT_LEVELS; l++)
+			for (int cell = 0; cell < head.h[l] * head.w[l]; cell++, a++) {
+				int owner = s.owner[(size_t)b * anchors + a];
+				const struct ul_label *lb = owner >= 0 ? owner_label(labels, nlabels, b, owner) : NULL;
+				size_t at = ((size_t)b * head.h[l] * head.w[l] + cell) * head.nc;
+				for (int c = 0; c < head.nc; c++) {
+					double x = head.cls[l][at + c], t = lb && lb->cls == c ? s.score[(size_t)b * anchors + a] : 0;
+					t = t * 0.9 + 0.05;
+					bce += weights[c] * (fmax(x, 0) - x * t + log1p(exp(-fabs(x))));
+					double want = (1 / (1 + exp(-x)) - t) * weights[c] * gain;
+					worst = worse(worst, fabs(head.dcls[l][at + c] - want) / fmax(fabs(want), 1e-4 * gain));
+				}
+			}
+	double want_cls = bce / score_sum * cfg.cls;
+	ok(!rc && fabs(items.cls - want_cls) <= 1e-5 * want_cls, "%s: weighted, smoothed classes: the cls item (%.6g, want %.6g)",
+	   name, items.cls, want_cls);
+	ok(!rc && worst < 1e-4, "%s: and every class gradient (worst %.2g)", name, worst);
+	ok(!rc && items.box == plain_items->box && items.l1 == plain_items->l1, "%s: the box terms unchanged", name);
+	for (int l = 0; l < UL_DETECT_LEVELS; l++)
+		free(head.dbox[l]), free(head.dcls[l]);
+	free(weights);
+	ul_detect_scratch_free(&s);
 }
 
 static void run(const char *name)
@@ -124,6 +192,7 @@ static void run(const char *name)
 		worst_grad = worse(worst_grad, l2_relative(grad_cls[l], want_cls[l], ncls[l]));
 	}
 	ok(worst_grad < 1e-5, "%s: gradients of every box and class output match (worst %.2g)", name, worst_grad);
+	weighted_and_smoothed(name, &cfg, &head, labels, nlabels, meta_number(&st, "weight"), &items);
 
 	for (int l = 0; l < UL_DETECT_LEVELS; l++) {
 		free((void *)head.box[l]), free((void *)head.cls[l]), free(want_box[l]), free(want_cls[l]);
@@ -231,5 +300,15 @@ int main(void)
 	ok(fabs(m - (0.8 - 0.7 * 33 / 99.0)) < 1e-12, "falling linearly between");
 	ul_e2e_weights(5, 1, &m, &o);
 	ok(fabs(m - 0.1) < 1e-12, "a one-epoch run does not divide by zero");
+
+	/* counts 1, 3, 0 (counted as 1): 1, 1/3, 1 over their mean 7/9 */
+	double counts[3] = { 1, 3, 0 };
+	float w[3];
+	ul_detect_class_weights(counts, 3, 1, w);
+	ok(fabsf(w[0] - 9 / 7.0f) < 1e-6f && fabsf(w[1] - 3 / 7.0f) < 1e-6f && fabsf(w[2] - 9 / 7.0f) < 1e-6f,
+	   "cls_pw=1: inverse counts over their mean (%g %g %g)", w[0], w[1], w[2]);
+	double counts4[2] = { 4, 16 };
+	ul_detect_class_weights(counts4, 2, 0.5, w);
+	ok(fabsf(w[0] - 4 / 3.0f) < 1e-6f && fabsf(w[1] - 2 / 3.0f) < 1e-6f, "cls_pw=0.5: their square roots (%g %g)", w[0], w[1]);
 	return done_testing();
 }

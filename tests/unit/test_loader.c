@@ -234,7 +234,7 @@ static void classify_args(void)
 		" \"rect\": true,"
 		" \"fraction\": 1.0, \"multi_scale\": 0.5, \"mosaic\": 1.0, \"mixup\": 0.0, \"cutmix\": 0.0, \"copy_paste\": 0.0,"
 		" \"degrees\": 0.0, \"translate\": 0.1, \"scale\": 0.5, \"shear\": 0.0, \"perspective\": 0.0, \"hsv_h\": 0.015,"
-		" \"hsv_s\": 0.7, \"hsv_v\": 0.4, \"flipud\": 0.0, \"fliplr\": 0.5, \"cache\": false, \"erasing\": 0.4,"
+		" \"hsv_s\": 0.7, \"hsv_v\": 0.4, \"flipud\": 0.0, \"fliplr\": 0.5, \"bgr\": 0.0, \"cache\": false, \"erasing\": 0.4,"
 		" \"auto_augment\": \"randaugment\"}";
 	jv args = jv_parse(text), err = jv_invalid();
 	struct ul_label_rules rules = { UL_TASK_CLASSIFY, 10, 0, 0 };
@@ -479,6 +479,46 @@ int main(void)
 	ok(zero && b->h == 640 && b->w == 640, "single_cls makes every class 0, in a 640 square");
 	ul_loader_release(&l, b);
 	ul_loader_close(&l);
+
+	/* classes=: only the instances of those classes, every image kept;
+	 * the class counts (coco8's train labels: 23 twice, 45 three times,
+	 * 49 four times, 22, 50, 58 and 75 once) follow the filter */
+	t = options(true, 4, 0);
+	double counts[80];
+	bool counted = !ul_loader_open(&l, train, &t, &err) && !ul_loader_class_counts(&l, 80, counts);
+	ok(counted && counts[23] == 2 && counts[45] == 3 && counts[49] == 4 && counts[22] == 1 && counts[0] == 0,
+	   "class counts over the training images: 2, 3 and 4 of classes 23, 45 and 49");
+	ul_loader_close(&l);
+	t.only_classes = true, t.classes[0] = 1ull << 23, t.classes[45 / 64] |= 1ull << (45 % 64);
+	counted = !ul_loader_open(&l, train, &t, &err) && !ul_loader_class_counts(&l, 80, counts);
+	ok(counted && counts[23] == 2 && counts[45] == 3 && counts[49] == 0 && counts[22] == 0,
+	   "with classes=[23, 45]: those alone");
+	int seen[80] = { 0 }, kept_images = 0;
+	ul_loader_start(&l, 0, &err);
+	while ((b = ul_loader_next(&l, &err))) {
+		kept_images += b->n;
+		for (size_t i = 0; i < b->nlabels; i++)
+			seen[b->labels[i].cls]++;
+		ul_loader_release(&l, b);
+	}
+	ok(kept_images == 4 && seen[23] == 2 && seen[45] == 3 && seen[49] + seen[22] + seen[50] + seen[58] + seen[75] == 0,
+	   "the batches: all 4 images, 2 boxes of class 23 and 3 of 45, no others");
+	ul_loader_close(&l);
+	t.single_cls = true;
+	counted = !ul_loader_open(&l, train, &t, &err) && !ul_loader_class_counts(&l, 80, counts);
+	ok(counted && counts[0] == 5 && counts[23] == 0, "with single_cls too: 5 of class 0");
+	ul_loader_close(&l);
+	jv picked = jv_parse("{\"imgsz\": 640, \"batch\": 4, \"workers\": 0, \"seed\": 0, \"single_cls\": false,"
+			     " \"rect\": false, \"classes\": [23, 45]}");
+	struct ul_loader_options from;
+	ok(!ul_loader_options_from_args(&from, picked, false, &t.rules, 0, 0, 0, &err) && from.only_classes &&
+	   from.classes[0] == (1ull << 23 | 1ull << 45),
+	   "classes=[23, 45] from a config's args");
+	picked = jv_object_set(picked, jv_string("classes"), jv_number(-1));
+	ok(ul_loader_options_from_args(&from, picked, false, &t.rules, 0, 0, 0, &err) == -1, "classes=-1 is refused");
+	jv_free(jv_invalid_get_msg(err));
+	err = jv_invalid();
+	jv_free(picked);
 
 	/* rect training: the frames of set_rectangle without padding (by
 	 * aspect 034 425/640, 025 426/640 | 030 428/640, 009 480/640: h =

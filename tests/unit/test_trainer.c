@@ -20,7 +20,7 @@
 static const char *const ARGS =
 	"{\"epochs\":3,\"batch\":2,\"nbs\":4,\"seed\":1,\"optimizer\":\"AdamW\",\"lr0\":0.002,\"lrf\":0.01,"
 	"\"momentum\":0.937,\"weight_decay\":0.0005,\"warmup_epochs\":0,\"warmup_momentum\":0.8,"
-	"\"warmup_bias_lr\":0.1,\"box\":7.5,\"cls\":0.5,\"dfl\":1.5,\"cos_lr\":false,\"freeze\":null}";
+	"\"warmup_bias_lr\":0.1,\"box\":7.5,\"cls\":0.5,\"dfl\":1.5,\"cls_pw\":0,\"label_smoothing\":0,\"cos_lr\":false,\"freeze\":null}";
 
 static jv args_with(const char *key, jv value)
 {
