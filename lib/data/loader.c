@@ -130,6 +130,12 @@ int ul_loader_options_from_args(struct ul_loader_options *o, jv args, bool train
 
 /* --- opening -------------------------------------------------------------- */
 
+/* Whether classes= keeps class c (everything without classes=). */
+static bool class_kept(const struct ul_loader_options *o, int c)
+{
+	return !o->only_classes || (c >= 0 && c < 64 * UL_LOADER_CLASS_WORDS && (o->classes[c / 64] >> (c % 64) & 1));
+}
+
 /* classes=: the other classes' instances go, as Ultralytics' dataset drops
  * them before any transform (the image stays). 0, or -1 with a message. */
 static int keep_classes(struct ul_sample *s, const struct ul_loader_options *o, jv *err)
@@ -139,10 +145,8 @@ static int keep_classes(struct ul_sample *s, const struct ul_loader_options *o, 
 	bool *keep = malloc(sizeof *keep * (size_t)s->n);
 	if (!keep)
 		return ul_invalid(err, "out of memory");
-	for (int i = 0; i < s->n; i++) {
-		unsigned c = (unsigned)s->cls[i];
-		keep[i] = c < 64 * UL_LOADER_CLASS_WORDS && (o->classes[c / 64] >> (c % 64) & 1);
-	}
+	for (int i = 0; i < s->n; i++)
+		keep[i] = class_kept(o, s->cls[i]);
 	ul_sample_keep(s, keep);
 	free(keep);
 	return 0;
@@ -702,10 +706,8 @@ static int count_row(void *ctx, const double *v, int n)
 {
 	(void)n;
 	struct class_count *k = ctx;
-	unsigned c = (unsigned)v[0];
-	bool kept = !k->o->only_classes || (c < 64 * UL_LOADER_CLASS_WORDS && (k->o->classes[c / 64] >> (c % 64) & 1));
-	c = k->o->single_cls ? 0 : c;
-	if (kept && c < (unsigned)k->nc)
+	int c = k->o->single_cls ? 0 : (int)v[0];
+	if (class_kept(k->o, (int)v[0]) && c < k->nc)
 		k->counts[c]++;
 	return 0;
 }
