@@ -545,6 +545,51 @@ static void epoch_record(struct run *r, const struct ul_detect_items *train, con
 			 train->l1, seconds);
 }
 
+/* Ultralytics' final_eval: a completed run's results are its best
+ * checkpoint's, validated again from the file (a damaged file shows now,
+ * not when it is deployed); the closing table and plots are of this
+ * validation. Without saved checkpoints the last epoch's results stand. */
+static enum stop final_validation(struct run *r, jv *err)
+{
+	if (!r->has_val)
+		return DONE;
+	char path[PATH_MAX + 32] = "";
+	if (r->save && r->best_epoch > 0) {
+		snprintf(path, sizeof path, "%s/best.safetensors", r->dir.weights);
+		log_line("info", "validating %s (epoch %d)", path, r->best_epoch);
+		struct ul_checkpoint c;
+		struct ul_weights best = { 0 };
+		struct ul_val_result result;
+		int rc = ul_checkpoint_open(&c, path, err);
+		if (!rc) {
+			rc = ul_weights_alloc(&best, &r->g) ? ul_invalid(err, "out of memory for the best weights")
+							     : ul_checkpoint_read_model(&c, &best, err);
+			ul_checkpoint_close(&c);
+		}
+		if (!rc)
+			rc = ul_validate(&r->g, &best, &r->val_loader, &r->vo, NULL, &result, err);
+		ul_weights_free(&best);
+		if (rc)
+			return FAILED;
+		if (result.interrupted) {
+			ul_val_result_free(&result);
+			return ul_stop_requested() ? CANCELLED : PAUSED;
+		}
+		ul_val_result_free(&r->last_val);
+		r->last_val = result;
+	}
+	jv f = ul_record("final");
+	f = jv_object_set(f, jv_string("run"), jv_string(r->id));
+	f = jv_object_set(f, jv_string("epoch"), jv_number(path[0] ? r->best_epoch : r->t.epoch));
+	f = jv_object_set(f, jv_string("epochs"), jv_number(r->epochs));
+	f = jv_object_set(f, jv_string("checkpoint"), path[0] ? jv_string(path) : jv_null());
+	f = jv_object_set(f, jv_string("val"), losses_object(&r->last_val.loss));
+	f = jv_object_set(f, jv_string("metrics"), metrics_object(&r->last_val.metrics));
+	f = jv_object_set(f, jv_string("fitness"), jv_number(r->last_val.metrics.fitness));
+	ul_write_record(f);
+	return DONE;
+}
+
 /* Back to the last checkpoint after a loss that is not finite, as
  * Ultralytics recovers: the weights and the state as they were at the
  * last epoch's end, the epoch run again. 0, or -1 with a message. */
@@ -598,7 +643,8 @@ static enum stop train_loop(struct run *r, char *reason, size_t cap, jv *err)
 			if (r->last_val.interrupted)
 				return ul_stop_requested() ? CANCELLED : PAUSED;
 			r->has_val = true;
-			if (isnan(r->best_fitness) || r->last_val.metrics.fitness > r->best_fitness)
+			/* a tie goes to the later epoch: Ultralytics rewrites best.pt on an equal fitness */
+			if (isnan(r->best_fitness) || r->last_val.metrics.fitness >= r->best_fitness)
 				r->best_fitness = r->last_val.metrics.fitness, r->best_epoch = r->t.epoch;
 		}
 		/* the next stage gone (ul-meter out of credit): this epoch is not
@@ -941,14 +987,15 @@ static int train(struct run *r)
 		status(r, "running", r->t.epoch ? "resumed" : "training");
 		char reason[256] = "";
 		enum stop stop = train_loop(r, reason, sizeof reason, &err);
+		if (stop == DONE && r->save &&
+		    save(r, "final", "final.safetensors", r->last_saved == r->t.epoch ? "last.safetensors" : NULL, &err))
+			stop = NOT_SAVED;
+		if (stop == DONE)
+			stop = final_validation(r, &err);
 		if (stop == DONE) {
-			if (r->save && save(r, "final", "final.safetensors", r->last_saved == r->t.epoch ? "last.safetensors" : NULL, &err))
-				rc = failed(r, "checkpoint", err, SAVE_HINT);
-			else {
-				jv_free(err), err = jv_invalid();
-				closing(r);
-				status(r, "completed", reason);
-			}
+			jv_free(err), err = jv_invalid();
+			closing(r);
+			status(r, "completed", reason);
 		} else if (stop == CANCELLED) {
 			jv_free(err), err = jv_invalid();
 			status(r, "cancelled", "a signal asked to stop; the checkpoints are kept");

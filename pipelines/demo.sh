@@ -8,8 +8,8 @@
 # never touches your own $UL_HOME; the demo account is topped up with $5
 # the first time. ul-push joins the pipeline when a platform is set
 # (UL_PLATFORM_URL, or Ultralytics' variable names, and an API key);
-# otherwise the demo says it skips it. Ends with a summary: mAP, time,
-# cost and where the run folder is.
+# otherwise the demo says it skips it. Ends with a summary: the best
+# checkpoint's mAP, time, cost and where the run folder is.
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 bin=${UL_BIN:-$root/bin}
@@ -42,11 +42,12 @@ fi
 jq -rs '
 	def r(n): (. * pow(10; n) | round) / pow(10; n);
 	([.[] | select(.type=="epoch")] | last) as $e
+	| ([.[] | select(.type=="final")] | last) as $f
 	| ([.[] | select(.type=="status" and .status != "pending" and .status != "starting" and .status != "running")] | last) as $s
 	| ([.[] | select(.type=="bill")] | last) as $b
 	| ([.[] | select(.type=="checkpoint" and .kind=="final")] | last) as $c
 	| "demo: \($s.status // "no status"): \($s.reason // "")",
-	  "  epochs \($e.epoch)/\($e.epochs), mAP50 \($e.metrics.mAP50 // 0 | r(3)), mAP50-95 \($e.metrics.mAP50_95 // 0 | r(3))",
+	  "  epochs \($e.epoch)/\($e.epochs), best epoch \($f.epoch // 0): mAP50 \($f.metrics.mAP50 // 0 | r(3)), mAP50-95 \($f.metrics.mAP50_95 // 0 | r(3))",
 	  "  GPU time billed \($b.gpu_seconds // 0 | r(1)) s at \($b.gpu // "the estimate'"'"'s GPU"), cost $\($b.usd // 0 | r(4))",
 	  "  run folder: \(($c.path // "") | sub("/weights/final.safetensors$"; ""))",
 	  "  records: '"$out"'/run.jsonl"' "$out/run.jsonl"

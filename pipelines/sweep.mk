@@ -14,8 +14,9 @@ ARGS   ?=
 OUT    ?= sweep
 UL_BIN ?= $(dir $(lastword $(MAKEFILE_LIST)))../bin
 
-# a run's row: its point of the grid (from the file's name) and its best epoch
-BEST := ([.[] | select(.type=="epoch" and .metrics)] | max_by(.fitness)) as $$b \
+# a run's row: its point of the grid (from the file's name) and its results,
+# the best checkpoint's (the final record)
+BEST := ([.[] | select(.type=="final")] | last) as $$b \
 	| ($$f | capture("lr0-(?<l>[^_]+)_imgsz-(?<s>[0-9]+)")) as $$p \
 	| [$$p.l, $$p.s, $$b.epoch, $$b.metrics.mAP50, $$b.metrics.mAP50_95] | @tsv
 

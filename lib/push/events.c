@@ -193,6 +193,21 @@ static jv add_prefixed(jv out, jv group, const char *prefix)
 	return out;
 }
 
+/* An epoch_end of epoch index (0-based) with these metrics, which become
+ * the ones training_complete sends. */
+static void epoch_end(struct ul_push_map *m, double index, jv metrics, jv fitness)
+{
+	jv_free(m->metrics);
+	m->metrics = jv_copy(metrics);
+	jv data = jv_object();
+	data = jv_object_set(data, jv_string("epoch"), jv_number(index));
+	data = jv_object_set(data, jv_string("metrics"), metrics);
+	data = jv_object_set(data, jv_string("system"), jv_get_kind(m->system) == JV_KIND_OBJECT ? jv_copy(m->system) : jv_object());
+	data = jv_object_set(data, jv_string("fitness"), fitness);
+	data = jv_object_set(data, jv_string("best_fitness"), jv_copy(m->best_fitness));
+	send_event(m, UL_PUSH_EVENT, "epoch_end", data, NULL);
+}
+
 static void epoch(struct ul_push_map *m, jv rec)
 {
 	jv n = get(rec, "epoch"), total = get(rec, "epochs");
@@ -218,16 +233,23 @@ static void epoch(struct ul_push_map *m, jv rec)
 			m->best_epoch = jv_get_kind(n) == JV_KIND_NUMBER ? (long)jv_number_value(n) : 0;
 		}
 	}
-	jv_free(m->metrics);
-	m->metrics = jv_copy(metrics);
-	jv data = jv_object();
-	data = jv_object_set(data, jv_string("epoch"), jv_number(jv_get_kind(n) == JV_KIND_NUMBER ? jv_number_value(n) - 1 : 0));
-	data = jv_object_set(data, jv_string("metrics"), metrics);
-	data = jv_object_set(data, jv_string("system"), jv_get_kind(m->system) == JV_KIND_OBJECT ? jv_copy(m->system) : jv_object());
-	data = jv_object_set(data, jv_string("fitness"), jv_is_valid(fitness) ? fitness : jv_null());
-	data = jv_object_set(data, jv_string("best_fitness"), jv_copy(m->best_fitness));
+	epoch_end(m, jv_get_kind(n) == JV_KIND_NUMBER ? jv_number_value(n) - 1 : 0, metrics, jv_is_valid(fitness) ? fitness : jv_null());
 	jv_free(n);
-	send_event(m, UL_PUSH_EVENT, "epoch_end", data, NULL);
+}
+
+/* The run's results (ul-train's final_eval): the best checkpoint's metrics
+ * over the last epoch's, sent as Ultralytics logs them, an epoch_end one
+ * past the last epoch; training_complete then reports them. */
+static void final_results(struct ul_push_map *m, jv rec)
+{
+	start(m);
+	jv metrics = jv_get_kind(m->metrics) == JV_KIND_OBJECT ? jv_copy(m->metrics) : jv_object();
+	metrics = add_prefixed(metrics, get(rec, "metrics"), NULL);
+	metrics = add_prefixed(metrics, get(rec, "val"), "val");
+	jv epochs = get(rec, "epochs");
+	epoch_end(m, jv_get_kind(epochs) == JV_KIND_NUMBER ? jv_number_value(epochs) : (double)m->epochs, metrics,
+		  jv_copy(m->fitness));
+	jv_free(epochs);
 }
 
 /* Ours {gpu {util, mem, temp}, cpu, ram, disk} by the names of Ultralytics'
@@ -388,6 +410,8 @@ void ul_push_map_record(struct ul_push_map *m, jv rec, const char *type, const c
 		jv_free(status);
 	} else if (!strcmp(type, "epoch")) {
 		epoch(m, rec);
+	} else if (!strcmp(type, "final")) {
+		final_results(m, rec);
 	} else if (!strcmp(type, "system")) {
 		system_sample(m, rec);
 	} else if (!strcmp(type, "checkpoint")) {

@@ -4,7 +4,7 @@
 
 #include <jq.h>
 
-static const char *const default_types[] = { "status", "epoch", "checkpoint", "system", "log", "charge", "bill", "error", NULL };
+static const char *const default_types[] = { "status", "epoch", "final", "checkpoint", "system", "log", "charge", "bill", "error", NULL };
 
 /* jq's compile errors arrive here, one or more. */
 static void keep_error(void *data, jv msg)

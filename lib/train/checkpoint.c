@@ -427,6 +427,27 @@ int ul_checkpoint_resume(const struct ul_checkpoint *c, struct ul_trainer *t, jv
 	return 0;
 }
 
+/* --- the model alone --------------------------------------------------------- */
+
+int ul_checkpoint_read_model(const struct ul_checkpoint *c, struct ul_weights *w, jv *err)
+{
+	const struct ul_tensor_table *table = &w->graph->tensors;
+	struct ul_safetensor f;
+	for (size_t i = 0; i < table->n; i++) {
+		const struct ul_tensor_spec *s = &table->specs[i];
+		int fit = find(c, s, true, &f, err);
+		if (fit == OTHER_SHAPE)
+			fit = shape_error(c, s, &f, "", err);
+		if (fit < 0)
+			return -1;
+	}
+	for (size_t i = 0; i < table->n; i++) {
+		ul_safetensors_get(&c->file, table->specs[i].name, &f, err);
+		copy_values(&f, ul_weights_data(w, &table->specs[i]));
+	}
+	return 0;
+}
+
 /* --- fine-tuning ------------------------------------------------------------ */
 
 int ul_checkpoint_load_weights(const struct ul_checkpoint *c, struct ul_trainer *t, jv *skipped, jv *err)

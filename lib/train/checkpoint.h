@@ -84,4 +84,9 @@ int ul_checkpoint_resume(const struct ul_checkpoint *c, struct ul_trainer *t, jv
  * F16 files. 0, or -1 with a message (a missing tensor, another model). */
 int ul_checkpoint_load_weights(const struct ul_checkpoint *c, struct ul_trainer *t, jv *skipped, jv *err);
 
+/* The model's tensors (for ours, the EMA) into w, of the same model: what
+ * validating the file needs. F32 and F16 files. w is untouched on
+ * failure. 0, or -1 with a message (a missing tensor, another shape). */
+int ul_checkpoint_read_model(const struct ul_checkpoint *c, struct ul_weights *w, jv *err);
+
 #endif

@@ -20,9 +20,10 @@ is "$rc" 2 "train.sh without a dataset: a usage error"
 run "$P/summary.sh" "$tmp/run.jsonl" shapes $quick name=summary
 is "$rc" 0 "summary.sh tees the stream and summarises it"
 is "$(grep -c '^epoch [12]/2 ' "$tmp/out")" 2 "a line per epoch"
+like "$(out)" "^best epoch [12]  mAP50 [0-9.]+  mAP50-95 [0-9.]+$" "the best checkpoint's results"
 like "$(out)" "^completed: 2 epochs done$" "the run's end"
 like "$(out)" "^weights: $tmp/runs/detect/summary/weights/final.safetensors$" "and where its weights are"
-is "$(jq -r .type "$tmp/run.jsonl" | sort -u | tr '\n' ' ')" "checkpoint config dataset epoch log status system " \
+is "$(jq -r .type "$tmp/run.jsonl" | sort -u | tr '\n' ' ')" "checkpoint config dataset epoch final log status system " \
 	"the teed file holds the whole stream"
 
 run make -s -f "$P/sweep.mk" LR0="0.001 0.01" IMGSZ="64" EPOCHS=1 ARGS="batch=16 model=yolo26n.yaml" -j2
@@ -68,6 +69,7 @@ wait "$server" 2>/dev/null
 DEMO_EPOCHS=1 DEMO_COUNT=16 DEMO_OUT=$tmp/demo run sh "$P/demo.sh"
 is "$rc" 0 "demo.sh: the whole pipeline runs"
 like "$(out)" "^demo: completed: 1 epochs done$" "its summary says how the run ended"
+like "$(out)" "^  epochs 1/1, best epoch 1: mAP50 [0-9.]+, mAP50-95 [0-9.]+$" "the best checkpoint's mAP"
 like "$(out)" "cost [$]0[.]0" "what it cost"
 like "$(out)" "run folder: $tmp/demo/runs/demo" "and where the run folder is"
 like "$(err)" "skipping ul-push" "without a platform, the push stage is skipped, and it says so"

@@ -121,6 +121,20 @@ is "$rc" 1 "a line that is not a record: exit 1"
 is "$(sed -n 4p "$tmp/out" | jq -c '[.code, .line]')" '["bad_record",4]' "an error record in its place"
 ok "the records around it pass unchanged" cmp -s "$tmp/run.jsonl" <(sed 4d "$tmp/out" | grep -v '"code":"bad_record"')
 
+# --- the run's results: ul-train's final validation of its best checkpoint ----------
+start_server
+fresh_home final
+final='{"type":"final","v":1,"run":"detect/train2","epoch":2,"epochs":3,"checkpoint":"x/best.safetensors","val":{"box_loss":0.9},"metrics":{"precision":0.7,"recall":0.6,"mAP50":0.8,"mAP50_95":0.55},"fitness":0.55}'
+{ run_records | sed '$d'; echo "$final"; run_records | tail -n 1; } >"$tmp/final.jsonl"
+run "$PUSH" project=me/pets <"$tmp/final.jsonl"
+is "$rc" 0 "a run with its final results: exit 0"
+is "$(main_events)" '["training_started","epoch_end","epoch_end","epoch_end","epoch_end","training_complete"]' \
+	"the results are one more epoch_end, as Ultralytics logs its final_eval"
+is "$(events 'select(.event == "epoch_end") | .data | [.epoch, .metrics["metrics/mAP50-95(B)"], .metrics["val/box_loss"], .metrics["train/box_loss"]]' | jq -c '.[-1]')" \
+	'[3,0.55,0.9,1.3]' "numbered past the last epoch, with the best checkpoint's metrics and the last epoch's training losses"
+is "$(events 'select(.event == "training_complete") | .data.results.metrics | [.["metrics/mAP50-95(B)"], .["metrics/precision(B)"]]')" \
+	'[[0.55,0.7]]' "training_complete reports the final results, not the last epoch's"
+
 # --- retries never duplicate ----------------------------------------------------
 fresh_home drop
 start_server

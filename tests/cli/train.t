@@ -63,6 +63,15 @@ like "$(cat "$run_dir/args.yaml")" "^epochs: 3$" "args.yaml holds the run's argu
 ok "system records give the CPU, memory and disk in use, in percent, and no GPU" \
 	test "$(records system | jq -c 'select(.cpu >= 0 and .ram > 0 and .ram <= 100 and .disk >= 0 and .gpu == null)' | wc -l)" -ge 1
 like "$(err)" "Instances +Box\(P" "the closing table on stderr"
+best_epoch=$(records epoch | jq -s 'last | .best_epoch')
+is "$(records final | jq -c '[.epoch, .epochs, .checkpoint]')" "[$best_epoch,3,\"$run_dir/weights/best.safetensors\"]" \
+	"a final record: the best epoch's checkpoint, validated again"
+like "$(err)" "validating $run_dir/weights/best.safetensors \(epoch $best_epoch\)" "saying so, as Ultralytics validates best.pt"
+is "$(records final | jq -c '[.val, .metrics, .fitness]')" \
+	"$(records epoch | jq -c "select(.epoch == $best_epoch) | [.val, .metrics, .fitness]")" \
+	"the file gives the very results that epoch's validation gave"
+is "$(jq -r 'select(.type=="final" or .type=="status") | .type' "$tmp/out" | tail -2 | tr '\n' ' ')" "final status " \
+	"the results come before the completed status"
 run "$TRAIN" <config.jsonl
 ok "a second run goes to train-2" test -s "$tmp/runs/detect/train-2/weights/last.safetensors"
 

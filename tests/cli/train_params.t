@@ -4,7 +4,8 @@
 # one only by what the parameter does): cls_pw's class weights as
 # Ultralytics computes them from the training labels, label smoothing
 # raising the class loss of a fresh model, bgr and classes changing what
-# it trains on. The loss and the loader's own tests check the arithmetic.
+# it trains on; save=false keeping no checkpoint. The loss and the
+# loader's own tests check the arithmetic.
 . "$(dirname "$0")/lib.sh"
 
 VALIDATE=$UL_BIN/ul-validate
@@ -53,6 +54,12 @@ isnt "$(loss swapped box_loss) $(loss swapped cls_loss)" "$(loss plain box_loss)
 train picked classes=45
 is "$rc" 0 "classes=45 trains"
 isnt "$(loss picked cls_loss)" "$(loss plain cls_loss)" "on class 45's boxes only: another class loss"
+
+train unsaved save=false
+is "$rc" 0 "save=false trains"
+ok "and writes no checkpoint" test ! -e "$tmp/runs/detect/unsaved/weights/last.safetensors"
+is "$(jq -c 'select(.type=="final") | [.epoch, .checkpoint, .metrics]' "$tmp/out")" \
+	"$(jq -c '[.epoch, null, .metrics]' unsaved.epoch)" "its results are the last epoch's, with no file to validate again"
 
 "$VALIDATE" model=yolo26n.yaml cls_pw=2 <coco8.jsonl >/dev/null 2>&1
 is "$?" 1 "cls_pw=2 is refused before training: Ultralytics' range is 0 to 1"

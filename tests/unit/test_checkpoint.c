@@ -416,6 +416,21 @@ static void fine_tune(const struct ul_graph *g3, const struct ul_graph *g5, cons
 	   same_floats(t3.weights.buffers, saved.ema.weights.buffers, g3->tensors.buffers, "buffers"),
 	   "into the same model: nothing skipped, the EMA's parameters and statistics");
 	jv_free(skipped);
+
+	/* the model alone, as the final validation reads best */
+	struct ul_weights alone = { 0 }, other = { 0 };
+	ok(ul_weights_alloc(&alone, g3) == 0 && ul_checkpoint_read_model(&c, &alone, &err) == 0 &&
+	   same_floats(alone.params, saved.ema.weights.params, g3->tensors.params, "params") &&
+	   same_floats(alone.buffers, saved.ema.weights.buffers, g3->tensors.buffers, "buffers"),
+	   "read_model: the EMA's parameters and statistics, into weights of their own");
+	bool refused = ul_weights_alloc(&other, g5) == 0 && ul_checkpoint_read_model(&c, &other, &err) == -1;
+	char *why = refused ? message(err) : NULL;
+	ok(refused && strstr(why, "is not a checkpoint of this model") && all_zero(other.params, g5->tensors.params) &&
+	   all_zero(other.buffers, g5->tensors.buffers),
+	   "into another model's weights: refused (%s), the weights untouched", why ? why : "no error");
+	free(why);
+	ul_weights_free(&alone);
+	ul_weights_free(&other);
 	ul_checkpoint_close(&c);
 
 	/* a run's final file: the model alone */
