@@ -86,7 +86,11 @@ static inline double fd_worst(double (*loss)(void *ctx), void *ctx, float *v, co
  * drown in float rounding: loss(v + h d) - loss(v - h d) over a fixed
  * random +-1 direction d, against what the analytic gradient predicts for
  * the steps float really took, at h = eps and eps / 2 with Richardson's
- * extrapolation cancelling the h^2 truncation term. Returns |ratio - 1|. */
+ * extrapolation cancelling the h^2 truncation term. Returns |ratio - 1|,
+ * scaled down where the gradient's elements cancel along d (their sum
+ * against the sum of their sizes): the error is then measured against
+ * the gradient's size, not against a directional derivative that can be
+ * a hundred times smaller than it. */
 /* The fixed +-1 direction of fd_directional: a hash of the index. */
 static inline float direction(size_t i)
 {
@@ -98,7 +102,7 @@ static inline double fd_directional(double (*loss)(void *ctx), void *ctx, float 
 {
 	float *keep = malloc(sizeof *keep * n);
 	memcpy(keep, v, sizeof *keep * n);
-	double ratio[2];
+	double ratio[2], along = 0, size = 0;
 	for (int s = 0; s < 2; s++) {
 		float h = s ? eps / 2 : eps;
 		double predicted = 0;
@@ -114,9 +118,11 @@ static inline double fd_directional(double (*loss)(void *ctx), void *ctx, float 
 		double down = loss(ctx);
 		ratio[s] = (up - down) / predicted;
 	}
+	for (size_t i = 0; i < n; i++)
+		along += analytic[i] * direction(i), size += fabs(analytic[i]);
 	memcpy(v, keep, sizeof *keep * n);
 	free(keep);
-	return fabs((4 * ratio[1] - ratio[0]) / 3 - 1);
+	return fabs((4 * ratio[1] - ratio[0]) / 3 - 1) * (size > 0 ? fabs(along) / size : 1);
 }
 
 #endif

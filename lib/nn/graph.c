@@ -105,6 +105,13 @@ static void bottleneck(struct build *b, int c1, int c2, double e)
 	WITH(b, "cv2", conv(b, c, c2, 3, 1));
 }
 
+/* Weights PyTorch initialises for blocks that are then replaced, which
+ * shift every draw after them (nn/init.c). */
+static void discarded(struct build *b, size_t draws)
+{
+	b->t->pending_draws += draws;
+}
+
 /* C3k(c1, c2, n): two 1x1 branches, n Bottlenecks (e 1.0) on the first. */
 static void c3k(struct build *b, int c1, int c2, int n)
 {
@@ -112,6 +119,7 @@ static void c3k(struct build *b, int c1, int c2, int n)
 	WITH(b, "cv1", conv(b, c1, c, 1, 1));
 	WITH(b, "cv2", conv(b, c1, c, 1, 1));
 	WITH(b, "cv3", conv(b, 2 * c, c2, 1, 1));
+	discarded(b, (size_t)n * c * c * (1 + 9));  /* C3's own m: Bottlenecks of kernels 1 and 3 */
 	for (int i = 0; i < n; i++) {
 		char part[16];
 		snprintf(part, sizeof part, "m.%d", i);
@@ -145,6 +153,7 @@ static void c3k2(struct build *b, int c1, int c2, int n, bool use_c3k, double e,
 	int c = (int)(c2 * e);
 	WITH(b, "cv1", conv(b, c1, 2 * c, 1, 1));
 	WITH(b, "cv2", conv(b, (2 + n) * c, c2, 1, 1));
+	discarded(b, (size_t)n * 2 * c * c * 9);  /* C2f's own m: Bottlenecks of two 3x3 convs */
 	for (int i = 0; i < n; i++) {
 		char part[16];
 		snprintf(part, sizeof part, "m.%d", i);

@@ -5,12 +5,23 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "core/random.h"
+#include "core/mt19937.h"
 
-static void uniform_fill(float *p, size_t n, double bound, uint64_t *state)
+/* PyTorch's uniform_ on a CPU float tensor: 24 bits of each draw, scaled
+ * and shifted in one rounding (the multiply-add its AVX2 kernel fuses). */
+static void uniform_fill(float *p, size_t n, double bound, struct ul_mt19937 *mt)
 {
+	float from = (float)-bound, to = (float)bound;
 	for (size_t i = 0; i < n; i++)
-		p[i] = (float)((ul_random_unit(state) * 2 - 1) * bound);
+		p[i] = fmaf((float)(ul_mt19937_next(mt) & 0xffffff) * 0x1p-24f, to - from, from);
+}
+
+/* kaiming_uniform_(a=sqrt(5)), PyTorch's default for a weight, in its
+ * own order of double operations, so the bound rounds as it does there. */
+static double kaiming_bound(double fan_in)
+{
+	double a = sqrt(5.0), gain = sqrt(2.0 / (1 + a * a));
+	return sqrt(3.0) * (gain / sqrt(fan_in));
 }
 
 static bool ends_with(const char *s, const char *tail)
@@ -60,11 +71,14 @@ static void copy_one2one(const struct ul_graph *g, float *params)
 
 void ul_init_weights(const struct ul_graph *g, float *params, float *buffers, uint64_t seed)
 {
-	uint64_t state = seed;
+	struct ul_mt19937 mt;
+	ul_mt19937_seed(&mt, seed);
 	double fan_in = 1;  /* of the last weight seen: its bias follows it */
 	for (size_t i = 0; i < g->tensors.n; i++) {
 		const struct ul_tensor_spec *s = &g->tensors.specs[i];
 		size_t n = ul_tensor_numel(s);
+		for (size_t k = 0; k < s->discarded_draws; k++)
+			ul_mt19937_next(&mt);
 		if (s->buffer) {
 			float *b = buffers + s->offset;
 			if (ends_with(s->name, ".running_var")) {
@@ -81,19 +95,22 @@ void ul_init_weights(const struct ul_graph *g, float *params, float *buffers, ui
 			continue;
 		}
 		float *p = params + s->offset;
-		bool bn = strstr(s->name, ".bn.") != NULL;
-		if (bn) {
+		if (strstr(s->name, "one2one_"))
+			continue;  /* a deep copy, which draws nothing: copy_one2one fills it */
+		if (strstr(s->name, ".bn.")) {
 			float v = ends_with(s->name, ".weight") ? 1.0f : 0.0f;
 			for (size_t k = 0; k < n; k++)
 				p[k] = v;
 		} else if (s->ndim >= 2) {
 			/* fan_in = size(1) x kernel, for transposed convs too (PyTorch's rule) */
 			fan_in = (double)s->shape[1] * (s->ndim == 4 ? s->shape[2] * s->shape[3] : 1);
-			double bound = 1 / sqrt(fan_in);
+			double bound = kaiming_bound(fan_in);
 			if (strstr(s->name, ".flow_model.") && s->ndim == 2)  /* Xavier uniform, gain 0.01 */
 				bound = 0.01 * sqrt(6.0 / (s->shape[0] + s->shape[1]));
-			uniform_fill(p, n, bound, &state);
+			uniform_fill(p, n, bound, &mt);
 		} else {
+			/* drawn as PyTorch draws every bias, even those bias_init then sets */
+			uniform_fill(p, n, 1 / sqrt(fan_in), &mt);
 			bool box;
 			int level = detect_bias_level(s->name, &box);
 			if (level >= 0 && level < 3 && g->strides[level] > 0) {
@@ -101,8 +118,6 @@ void ul_init_weights(const struct ul_graph *g, float *params, float *buffers, ui
 				float v = box ? 2.0f : (float)log(5.0 / g->nc / (cells * cells));
 				for (size_t k = 0; k < n; k++)
 					p[k] = v;
-			} else {
-				uniform_fill(p, n, 1 / sqrt(fan_in), &state);
 			}
 		}
 	}

@@ -7,8 +7,15 @@
  * branch starts as a copy of its one-to-many twin, as Ultralytics' deep
  * copy makes it.
  *
- * The random stream is ours (seeded), not PyTorch's: the same seed gives
- * the same weights, but not PyTorch's numbers. */
+ * The numbers are PyTorch's: its CPU generator seeded with the seed
+ * (core/mt19937), drawn in the order Ultralytics builds the modules,
+ * counting the draws of blocks it builds and replaces (C2f's and C3's own
+ * m, the tensor table's discarded_draws). So yolo train seed=S and
+ * ul-train seed=S start from the same weights for detection, OBB and
+ * classification models (tests/unit/test_init.c checks digests of
+ * Ultralytics' own). The segment and pose heads build modules in an order
+ * the table does not follow yet: theirs have the same ranges, not the same
+ * numbers. */
 #ifndef UL_NN_INIT_H
 #define UL_NN_INIT_H
 

@@ -41,6 +41,8 @@ void ul_tensor_add(struct ul_tensor_table *t, bool buffer, const char *name, int
 	snprintf(s->name, sizeof s->name, "%s", name);
 	s->ndim = ndim;
 	s->buffer = buffer;
+	s->discarded_draws = t->pending_draws;
+	t->pending_draws = 0;
 	va_list ap;
 	va_start(ap, ndim);
 	for (int i = 0; i < ndim && i < 4; i++)

@@ -16,6 +16,8 @@ struct ul_tensor_spec {
 	int ndim;       /* 0 for a scalar such as num_batches_tracked */
 	bool buffer;    /* running statistics: saved, not trained */
 	size_t offset;  /* in floats, within the parameters or within the buffers */
+	size_t discarded_draws;  /* random numbers PyTorch's init draws just before this tensor's, for
+				    modules it builds and then replaces (nn/init.c) */
 };
 
 struct ul_tensor_table {
@@ -23,6 +25,7 @@ struct ul_tensor_table {
 	size_t n, cap;
 	size_t params, buffers;  /* floats in each */
 	bool failed;             /* out of memory while adding */
+	size_t pending_draws;    /* discarded draws the next tensor added carries */
 };
 
 void ul_tensor_table_init(struct ul_tensor_table *t);

@@ -1,8 +1,11 @@
 /* Initial weights: PyTorch's default ranges, BatchNorm's ones and zeros,
  * the Detect bias init, one-to-one branches equal to their twins, the
- * RealNVP prior and masks, and a seed that decides everything. */
+ * RealNVP prior and masks, a seed that decides everything, and for
+ * detection, OBB and classification the very weights Ultralytics builds
+ * for that seed (digests from tests/reference/make_init_vectors.py). */
 #include <math.h>
 
+#include "core/sha256.h"
 #include "core/yaml_load.h"
 #include "nn/init.h"
 #include "tap.h"
@@ -12,17 +15,22 @@ struct model {
 	float *params, *buffers;
 };
 
-static void build(struct model *m, const char *file, uint64_t seed)
+static void build_scaled(struct model *m, const char *file, char scale, int nc, uint64_t seed)
 {
 	char path[256];
 	snprintf(path, sizeof path, "share/ul/models/%s", file);
 	jv yaml = ul_yaml_load_file(path), err = jv_invalid();
-	if (ul_graph_build(&m->g, yaml, 'n', 0, 640, &err) < 0)
+	if (ul_graph_build(&m->g, yaml, scale, nc, 640, &err) < 0)
 		abort();
 	jv_free(yaml);
 	m->params = malloc(sizeof(float) * m->g.tensors.params);
 	m->buffers = malloc(sizeof(float) * (m->g.tensors.buffers + 1));
 	ul_init_weights(&m->g, m->params, m->buffers, seed);
+}
+
+static void build(struct model *m, const char *file, uint64_t seed)
+{
+	build_scaled(m, file, 'n', 0, seed);
 }
 
 static void drop(struct model *m)
@@ -57,6 +65,65 @@ static bool all(const struct model *m, const char *name, float want)
 		if (p[i] != want)
 			return false;
 	return true;
+}
+
+/* The digests of make_init_vectors.py against ours: one of the whole model
+ * per case, and one per tensor where the file lists them. */
+static void pytorch_weights(void)
+{
+	const char *path = "tests/reference/vectors/init_digests.txt";
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		ok(0, "%s opens", path);
+		return;
+	}
+	char line[256], kase[64] = "", name[96], file[64], want[80];
+	struct model m;
+	bool open = false;
+	size_t next = 0, tensors = 0, differ = 0;
+	while (fgets(line, sizeof line, f)) {
+		char scale;
+		int nc;
+		unsigned long long seed;
+		if (sscanf(line, "case %63s %63s %c %d %llu", kase, file, &scale, &nc, &seed) == 5) {
+			if (open)
+				drop(&m);
+			build_scaled(&m, file, scale, nc, seed);
+			open = true, next = 0;
+			continue;
+		}
+		if (!open || sscanf(line, "%95s %79s", name, want) != 2)
+			continue;
+		if (!strcmp(name, "all")) {
+			struct ul_sha256 h;
+			ul_sha256_init(&h);
+			for (size_t i = 0; i < m.g.tensors.n; i++) {
+				const struct ul_tensor_spec *s = &m.g.tensors.specs[i];
+				if (s->ndim > 0)  /* num_batches_tracked is an integer in PyTorch */
+					ul_sha256_update(&h, at(&m, s->name), sizeof(float) * ul_tensor_numel(s));
+			}
+			unsigned char digest[UL_SHA256_SIZE];
+			ul_sha256_final(&h, digest);
+			char hex[UL_SHA256_HEX];
+			for (int k = 0; k < UL_SHA256_SIZE; k++)
+				snprintf(hex + 2 * k, 3, "%02x", digest[k]);
+			ok(!strcmp(hex, want), "%s: every initial weight is the one Ultralytics builds for the seed", kase);
+			continue;
+		}
+		while (next < m.g.tensors.n && m.g.tensors.specs[next].ndim == 0)
+			next++;
+		const struct ul_tensor_spec *s = next < m.g.tensors.n ? &m.g.tensors.specs[next++] : NULL;
+		char hex[UL_SHA256_HEX] = "";
+		if (s && !strcmp(s->name, name))
+			ul_sha256_hex(at(&m, s->name), sizeof(float) * ul_tensor_numel(s), hex);
+		tensors++;
+		if (strncmp(hex, want, 16) && differ++ < 5)
+			printf("# %s differs from PyTorch's (ours: %s)\n", name, s ? s->name : "no more tensors");
+	}
+	fclose(f);
+	if (open)
+		drop(&m);
+	ok(tensors > 500 && differ == 0, "and tensor by tensor, in state-dict order: %zu of %zu differ", differ, tensors);
 }
 
 int main(void)
@@ -126,5 +193,7 @@ int main(void)
 		small &= fabs(s0[k]) <= xb;
 	ok(small, "its weights are Xavier-uniform with gain 0.01");
 	drop(&m);
+
+	pytorch_weights();
 	return done_testing();
 }

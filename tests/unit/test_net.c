@@ -5,9 +5,9 @@
  * are refused. The arena's plan has its own test, test_plan.
  *
  * The chain is checked along a random direction of each tensor (see
- * fd_directional), tolerance 5e-3: through a dozen BatchNorms over a few
- * values each, float rounding in the loss has reached 2e-3 (3e-4 now).
- * SPPF stays out:
+ * fd_directional), tolerance 1e-3 of the gradient's size: through a
+ * dozen BatchNorms over a few values each, float rounding in the loss
+ * reaches 3e-4. SPPF stays out:
  * a step that moves a max pool's winner makes the loss kinked, not wrong,
  * and SPPF's own test covers it. */
 #include <math.h>
@@ -266,12 +266,12 @@ static void small_chain(void)
 	struct probe p = { &m, r };
 	/* through P3 (layer 1), which both layer 2 and Detect consume, and
 	 * through C2PSA, Upsample, Concat and the attention C3k2 */
-	ok(check_tensor(&p, "model.0.conv.weight", 48) < 5e-3, "the first conv's weight matches finite differences");
-	ok(check_tensor(&p, "model.1.cv1.bn.weight", 8) < 5e-3, "a BatchNorm weight of P3's C3k2 matches");
-	ok(check_tensor(&p, "model.3.m.0.cv3.conv.weight", 24) < 5e-3, "a C3k inside C3k2 matches");
-	ok(check_tensor(&p, "model.5.m.0.attn.qkv.conv.weight", 24) < 5e-3, "C2PSA's qkv matches");
-	ok(check_tensor(&p, "model.8.m.0.1.ffn.0.conv.weight", 24) < 5e-3, "the attention C3k2's FFN matches");
-	ok(check_tensor(&p, "model.9.cv3.1.2.bias", 2) < 5e-3, "a class bias matches");
+	ok(check_tensor(&p, "model.0.conv.weight", 48) < 1e-3, "the first conv's weight matches finite differences");
+	ok(check_tensor(&p, "model.1.cv1.bn.weight", 8) < 1e-3, "a BatchNorm weight of P3's C3k2 matches");
+	ok(check_tensor(&p, "model.3.m.0.cv3.conv.weight", 24) < 1e-3, "a C3k inside C3k2 matches");
+	ok(check_tensor(&p, "model.5.m.0.attn.qkv.conv.weight", 24) < 1e-3, "C2PSA's qkv matches");
+	ok(check_tensor(&p, "model.8.m.0.1.ffn.0.conv.weight", 24) < 1e-3, "the attention C3k2's FFN matches");
+	ok(check_tensor(&p, "model.9.cv3.1.2.bias", 2) < 1e-3, "a class bias matches");
 	free(r);
 	drop(&m);
 }
