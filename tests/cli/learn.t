@@ -5,10 +5,10 @@
 # augmentations on) | ul-learn (lib/train's loop on lib/data's loader),
 # validated on the 4 training images in rect frames as the issue's
 # Ultralytics run was (it reached mAP50 0.83; 0.80-0.93 when re-measured).
-# Ours must find 80% of the 13 boxes with the right class at IoU 0.5, at the
+# Ours must find 60% of the 13 boxes with the right class at IoU 0.5, at the
 # confidence Ultralytics reports P and R at. The run is the same bits on
 # any thread count, but four images make it a lottery across seeds: seeds
-# 0-4 found 13, 10, 9, 12 and 10 here (mAP50 0.76-0.95, mean 0.88;
+# 0-4 found 10, 10, 8, 10 and 10 here (mAP50 0.78-0.90, mean 0.85;
 # Ultralytics' seeds 0-3: 0.90-0.995, mean 0.93); this is seed 0, the
 # default. Under the sanitizers the run is 20 epochs and checks that the
 # loss falls and nothing trips.
@@ -57,7 +57,7 @@ ok "validation losses, each above 0, the box loss below the first epoch's ($(lea
 boxes=$(learned .boxes) found=$(learned .found)
 is "$boxes" 13 "coco8's 4 training images hold 13 boxes"
 if [ "$UL_SAN" != 1 ]; then
-	# over seeds 0-4 it finds 8 to 13 and mAP50 0.70-0.94, as Ultralytics'
+	# over seeds 0-4 it finds 8 to 10 and mAP50 0.78-0.90, as Ultralytics'
 	# own runs scatter: the bar is learning, not one seed's luck
 	ok "finds at least 60% of them with the right class at IoU 0.5 ($found of $boxes)" \
 		awk -v f="$found" -v b="$boxes" 'BEGIN { exit !(f >= 0.6 * b) }'
