@@ -50,10 +50,14 @@ ok "epoch 1's one step is the warmup's first, at rate 0 as Ultralytics' ramp sta
 like "$(err)" '^ +all +4 +13 ' "stderr ends with Ultralytics' table: all 4 images, 13 instances"
 like "$(err)" '^ +giraffe +1 +2 ' "and a row per class"
 # validation's losses: the training loss code on the EMA's eval outputs
+is "$(learned '[.val_losses[] | select(. > 0)] | length')" 3 "validation losses, each above 0"
 first_box=$(jq -r 'select(.type=="epoch" and .epoch==1) | .losses.box' "$tmp/out")
-ok "validation losses, each above 0, the box loss below the first epoch's ($(learned .val_losses.box) < $first_box)" \
-	awk -v v="$(learned .val_losses.box)" -v a="$first_box" -v b="$(learned '[.val_losses[] | select(. > 0)] | length')" \
-	'BEGIN { exit !(v < a && b == 3) }'
+# (after the sanitizers' 20 steps the eval-mode statistics still lag the
+# weights, so this one is for the whole run)
+if [ "$UL_SAN" != 1 ]; then
+	ok "the validation box loss below the first epoch's training box loss ($(learned .val_losses.box) < $first_box)" \
+		awk -v v="$(learned .val_losses.box)" -v a="$first_box" 'BEGIN { exit !(v < a) }'
+fi
 boxes=$(learned .boxes) found=$(learned .found)
 is "$boxes" 13 "coco8's 4 training images hold 13 boxes"
 if [ "$UL_SAN" != 1 ]; then
