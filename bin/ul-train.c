@@ -553,8 +553,9 @@ static enum stop final_validation(struct run *r, jv *err)
 {
 	if (!r->has_val)
 		return DONE;
-	char path[PATH_MAX + 32] = "";
-	if (r->save && r->best_epoch > 0) {
+	char path[PATH_MAX + 32];
+	bool from_best = r->save && r->best_epoch > 0;
+	if (from_best) {
 		snprintf(path, sizeof path, "%s/best.safetensors", r->dir.weights);
 		log_line("info", "validating %s (epoch %d)", path, r->best_epoch);
 		struct ul_checkpoint c;
@@ -580,9 +581,9 @@ static enum stop final_validation(struct run *r, jv *err)
 	}
 	jv f = ul_record("final");
 	f = jv_object_set(f, jv_string("run"), jv_string(r->id));
-	f = jv_object_set(f, jv_string("epoch"), jv_number(path[0] ? r->best_epoch : r->t.epoch));
+	f = jv_object_set(f, jv_string("epoch"), jv_number(from_best ? r->best_epoch : r->t.epoch));
 	f = jv_object_set(f, jv_string("epochs"), jv_number(r->epochs));
-	f = jv_object_set(f, jv_string("checkpoint"), path[0] ? jv_string(path) : jv_null());
+	f = jv_object_set(f, jv_string("checkpoint"), from_best ? jv_string(path) : jv_null());
 	f = jv_object_set(f, jv_string("val"), losses_object(&r->last_val.loss));
 	f = jv_object_set(f, jv_string("metrics"), metrics_object(&r->last_val.metrics));
 	f = jv_object_set(f, jv_string("fitness"), jv_number(r->last_val.metrics.fitness));
